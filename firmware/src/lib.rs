@@ -1,0 +1,2 @@
+//! The EIE driver.
+#![no_std]

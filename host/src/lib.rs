@@ -1,0 +1,1 @@
+//! The EIE host library.
