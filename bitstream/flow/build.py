@@ -183,8 +183,8 @@ def synthesize(
     inc = " ".join(f"-I{d}" for d in incdirs)
     chparams = " ".join(f"-chparam {k} {v}" for k, v in params.items())
     script = [
-        f"read_verilog -sv {inc} " + " ".join(str(s) for s in sources),
-        f"hierarchy -check -top {top} {chparams}",
+        f"read_verilog -defer -sv {inc} " + " ".join(str(s) for s in sources),
+        f"hierarchy -top {top} {chparams}",
         f"synth_ecp5 -top {top} -json {netlist} " + " ".join(synth_opts),
         f"tee -q -o {out / 'stat.txt'} stat",
     ]
@@ -486,7 +486,17 @@ def build(
         import board as board_mod  # bitstream/flow/board.py
 
         top, ooc = BOARD_TOP, False
-        extra, board_info = board_mod.prepare(board, params, freq, out, tool("ecppll"))
+        try:
+            extra, board_info = board_mod.prepare(
+                board, params, freq, out, tool("ecppll"), RTL_DIR
+            )
+            if not args.no_selftest_sim:
+                print("flow: simulating the self-test against the RTL (Icarus) ...", flush=True)
+                sim = board_mod.simulate(sources, incdirs + [out], out)
+                board_info["selftest_sim"] = sim
+                print(f"flow: {sim['verdict']} ({sim['seconds']:.0f} s)", flush=True)
+        except (OSError, RuntimeError, ValueError) as e:
+            raise FlowError(f"board {board['name']}: {e}") from e
         sources += extra
         incdirs.append(out)
         lpf = FLOW / board["lpf"]
@@ -680,6 +690,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--points", help="sweep only these points, e.g. 8x512,16x1024 (PEs x SpmatWords)")
     ap.add_argument("--synth-opt", action="append", default=[], help="extra synth_ecp5 option, written --synth-opt=-dff")
     ap.add_argument("--rtl", default=str(RTL_DIR), help="RTL folder with files.txt (default: bitstream/rtl)")
+    ap.add_argument(
+        "--no-selftest-sim", action="store_true", help="board: skip the Icarus run of the self-test"
+    )
     ap.add_argument("--allow-timing-fail", action="store_true", help="exit 0 (and pack) even if timing fails")
     args = ap.parse_args(argv)
     if args.ci:
