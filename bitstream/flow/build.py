@@ -597,13 +597,24 @@ def sweep_row(point: dict, rep: dict) -> dict:
     }
 
 
+def device_capacity(rows: list[dict]) -> list[tuple[str, int]]:
+    """Available count of each reported resource, as the sweep's nextpnr runs saw it."""
+    caps: dict[str, int] = {}
+    for r in rows:
+        for name, u in r["utilisation"].items():
+            caps.setdefault(name, u["available"])
+    return [(name, caps[name]) for name in ("LUT4", "FF", "EBR", "DSP", "LUTRAM") if name in caps]
+
+
 def sweep_markdown(sweep: dict, rows: list[dict]) -> str:
     lines = [
         "# Sweep: PE count x memory depth (out of context, LFE5U-85F -6)",
         "",
         f"Target {sweep['freq_mhz']:g} MHz; seeds {sweep['seeds']}; fixed parameters "
         + ", ".join(f"{k}={sweep[k]}" for k in PARAMS if k in sweep and not isinstance(sweep[k], list))
-        + ". Percentages are of the LFE5U-85F (83640 LUT4 / FF, 208 EBR, 156 DSP, as nextpnr counts them).",
+        + ". Percentages are of the LFE5U-85F ("
+        + ", ".join(f"{avail} {name}" for name, avail in device_capacity(rows))
+        + ", as nextpnr counts them).",
         "",
         "| PEs | SpmatWords | PtrEntries | ActEntries | LUT4 | FF | EBR | DSP | LUTRAM | Fmax MHz (min / mean / max) | routed | synth s | P&R s |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
