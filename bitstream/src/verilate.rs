@@ -1,0 +1,386 @@
+//! Building a design into a simulator library, once per design, parameter set and toolchain.
+//!
+//! `verilator --cc` translates the design to C++; the generated files, Verilator's runtime
+//! and the shim (`bitstream/csrc/eie_sim_shim.cpp`) are compiled in parallel with the C++
+//! compiler and linked into one shared library. The result lives in a cache folder named
+//! after a hash of everything that goes into it (sources, parameters, tracing, the Verilator
+//! and compiler versions, the shim and the flags), so a geometry is built once and reused by
+//! every later process.
+//!
+//! The cache is `$EIE_CACHE_DIR` if set, else `.cache/sim/` in the workspace. A build happens in
+//! a private folder that is renamed into place when complete, so concurrent processes never
+//! see a half-built library; within one process, builds take turns.
+
+use crate::design::Design;
+use crate::error::{io, Result, SimError};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// The shim compiled into every simulator library.
+const SHIM: &str = include_str!("../csrc/eie_sim_shim.cpp");
+/// File name of the library in a cache folder.
+const LIBRARY: &str = "libeiesim.so";
+/// Changes whenever the build recipe changes in a way the hash below would not see.
+const RECIPE: &str = "eie-sim-recipe-1";
+
+/// Flags for every C++ file (the ones Verilator's own makefile uses, plus position-independent
+/// code and hidden symbols so that several libraries coexist in one process).
+const CXX_FLAGS: &[&str] = &[
+    "-std=gnu++17",
+    "-fPIC",
+    "-fvisibility=hidden",
+    "-faligned-new",
+    "-fcf-protection=none",
+    "-Wno-bool-operation",
+    "-Wno-sign-compare",
+    "-Wno-uninitialized",
+    "-Wno-unused-but-set-variable",
+    "-Wno-unused-parameter",
+    "-Wno-unused-variable",
+    "-Wno-shadow",
+    "-DVM_COVERAGE=0",
+    "-DVM_SC=0",
+    "-DVM_TRACE_FST=0",
+];
+/// Optimisation for code run every cycle, and for construction-time code.
+const OPT_FAST: &str = "-O2";
+const OPT_SLOW: &str = "-O1";
+
+static CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_XZ);
+static BUILD_LOCK: Mutex<()> = Mutex::new(());
+static TOOLCHAIN: Mutex<Option<Toolchain>> = Mutex::new(None);
+
+/// The tools a build uses.
+#[derive(Clone, Debug)]
+struct Toolchain {
+    verilator: String,
+    root: PathBuf,
+    verilator_version: String,
+    cxx: String,
+    cxx_version: String,
+}
+
+fn run_for_output(command: &str, args: &[&str]) -> Option<String> {
+    let output = Command::new(command).args(args).output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+fn toolchain() -> Result<Toolchain> {
+    let mut cached = TOOLCHAIN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(t) = cached.as_ref() {
+        return Ok(t.clone());
+    }
+    let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".to_string());
+    let missing = || SimError::VerilatorMissing {
+        command: verilator.clone(),
+    };
+    let verilator_version = run_for_output(&verilator, &["--version"]).ok_or_else(missing)?;
+    let root = run_for_output(&verilator, &["--getenv", "VERILATOR_ROOT"])
+        .filter(|r| Path::new(r).join("include/verilated.cpp").is_file())
+        .ok_or_else(missing)?;
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".to_string());
+    let cxx_version = run_for_output(&cxx, &["--version"]).ok_or(SimError::CompilerMissing {
+        command: cxx.clone(),
+    })?;
+    let t = Toolchain {
+        verilator,
+        root: PathBuf::from(root),
+        verilator_version,
+        cxx,
+        cxx_version,
+    };
+    *cached = Some(t.clone());
+    Ok(t)
+}
+
+/// The folder holding cached simulator libraries.
+pub fn cache_root() -> PathBuf {
+    match std::env::var_os("EIE_CACHE_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+            manifest.parent().unwrap_or(manifest).join(".cache/sim")
+        }
+    }
+}
+
+/// Returns the simulator library for `design` (with VCD tracing compiled in if `trace`),
+/// building it first if the cache does not hold it yet. Progress of a build goes to stderr.
+pub fn library(design: &Design, trace: bool) -> Result<PathBuf> {
+    let tools = toolchain()?;
+    let key = cache_key(design, trace, &tools);
+    let name = format!(
+        "{}{}-{key:016x}",
+        design.label,
+        if trace { "-trace" } else { "" }
+    );
+    let root = cache_root();
+    let dir = root.join(&name);
+    let lib = dir.join(LIBRARY);
+    if lib.is_file() {
+        return Ok(lib);
+    }
+    let _turn = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    if lib.is_file() {
+        return Ok(lib);
+    }
+    std::fs::create_dir_all(&root).map_err(io(&root))?;
+    static BUILDS: AtomicUsize = AtomicUsize::new(0);
+    let work = root.join(format!(
+        "{name}.tmp-{}-{}",
+        std::process::id(),
+        BUILDS.fetch_add(1, Ordering::Relaxed)
+    ));
+    let started = Instant::now();
+    eprintln!(
+        "eie-bitstream: building the {} simulator{} (first use; cached in {})",
+        design.label,
+        if trace { " with tracing" } else { "" },
+        dir.display()
+    );
+    build(design, trace, &tools, &work)?;
+    match std::fs::rename(&work, &dir) {
+        Ok(()) => {}
+        // Another process finished the same build first: use its result.
+        Err(_) if lib.is_file() => {
+            let _ = std::fs::remove_dir_all(&work);
+        }
+        Err(e) => return Err(io(&dir)(e)),
+    }
+    eprintln!(
+        "eie-bitstream: {} simulator built in {:.1} s",
+        design.label,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(lib)
+}
+
+fn cache_key(design: &Design, trace: bool, tools: &Toolchain) -> u64 {
+    let mut digest = CRC64.digest();
+    let mut item = |bytes: &[u8]| {
+        digest.update(&(bytes.len() as u64).to_le_bytes());
+        digest.update(bytes);
+    };
+    item(RECIPE.as_bytes());
+    item(design.top.as_bytes());
+    for source in &design.sources {
+        item(source.name.as_bytes());
+        item(&[u8::from(source.compile)]);
+        item(&source.contents);
+    }
+    for (name, value) in &design.parameters {
+        item(name.as_bytes());
+        item(&value.to_le_bytes());
+    }
+    item(&[u8::from(trace)]);
+    item(tools.verilator_version.as_bytes());
+    item(tools.root.as_os_str().as_encoded_bytes());
+    item(tools.cxx.as_bytes());
+    item(tools.cxx_version.as_bytes());
+    item(SHIM.as_bytes());
+    for flag in CXX_FLAGS.iter().chain(&[OPT_FAST, OPT_SLOW]) {
+        item(flag.as_bytes());
+    }
+    digest.finalize()
+}
+
+/// The end of a log, for error messages.
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(25)..].join("\n")
+}
+
+fn log_output(log: &mut String, what: &str, output: &Output) {
+    log.push_str(&format!("== {what}\n"));
+    log.push_str(&String::from_utf8_lossy(&output.stdout));
+    log.push_str(&String::from_utf8_lossy(&output.stderr));
+}
+
+fn build(design: &Design, trace: bool, tools: &Toolchain, work: &Path) -> Result<()> {
+    let src = work.join("rtl");
+    let obj = work.join("obj");
+    std::fs::create_dir_all(&obj).map_err(io(&obj))?;
+    for source in &design.sources {
+        let path = src.join(&source.name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        std::fs::write(&path, &source.contents).map_err(io(&path))?;
+    }
+    let log_path = work.join("build.log");
+    let mut log = String::new();
+    let fail = |log: &str, step: String| {
+        let _ = std::fs::write(&log_path, log);
+        SimError::Build {
+            step,
+            log: log_path.clone(),
+            tail: tail(log),
+        }
+    };
+
+    let started = Instant::now();
+    let mut verilator = Command::new(&tools.verilator);
+    verilator
+        .current_dir(work)
+        .args([
+            "--cc",
+            "-O3",
+            "-Wno-fatal",
+            "--prefix",
+            "Vtop",
+            "-Mdir",
+            "obj",
+        ])
+        .args(["--top-module", &design.top, "-Irtl"]);
+    if trace {
+        verilator.arg("--trace");
+    }
+    for (name, value) in &design.parameters {
+        verilator.arg(format!("-G{name}={value}"));
+    }
+    for source in design.sources.iter().filter(|s| s.compile) {
+        verilator.arg(Path::new("rtl").join(&source.name));
+    }
+    let output = verilator.output().map_err(|_| SimError::VerilatorMissing {
+        command: tools.verilator.clone(),
+    })?;
+    log_output(&mut log, "verilator", &output);
+    if !output.status.success() {
+        return Err(fail(&log, format!("verilator ({})", output.status)));
+    }
+    eprintln!(
+        "eie-bitstream:   verilated in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let shim = work.join("eie_sim_shim.cpp");
+    std::fs::write(&shim, SHIM).map_err(io(&shim))?;
+    let include = tools.root.join("include");
+    let mut units: Vec<PathBuf> = std::fs::read_dir(&obj)
+        .map_err(io(&obj))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "cpp"))
+        .collect();
+    units.sort();
+    let mut runtime = vec!["verilated.cpp", "verilated_threads.cpp"];
+    if trace {
+        runtime.push("verilated_vcd_c.cpp");
+    }
+    units.extend(runtime.iter().map(|f| include.join(f)));
+    units.push(shim);
+
+    let trace_flag = format!("-DVM_TRACE={}", u8::from(trace));
+    let vcd_flag = format!("-DVM_TRACE_VCD={}", u8::from(trace));
+    let jobs = std::env::var("EIE_SIM_JOBS")
+        .ok()
+        .and_then(|j| j.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    eprintln!(
+        "eie-bitstream:   compiling {} C++ files with {jobs} job(s)",
+        units.len()
+    );
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, std::io::Result<Output>)>> = Mutex::new(Vec::new());
+    let compile = |i: usize| {
+        let unit = &units[i];
+        let stem = unit.file_stem().unwrap_or_default().to_string_lossy();
+        let slow = stem.contains("__Slow") || stem.ends_with("__Syms");
+        Command::new(&tools.cxx)
+            .args(CXX_FLAGS)
+            .arg(if slow { OPT_SLOW } else { OPT_FAST })
+            .arg(&trace_flag)
+            .arg(&vcd_flag)
+            .arg("-I")
+            .arg(&obj)
+            .arg("-I")
+            .arg(&include)
+            .arg("-I")
+            .arg(include.join("vltstd"))
+            .arg("-c")
+            .arg(unit)
+            .arg("-o")
+            .arg(obj.join(format!("{stem}.o")))
+            .output()
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(units.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= units.len() {
+                    break;
+                }
+                let result = compile(i);
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                eprintln!(
+                    "eie-bitstream:   [{n}/{}] {} ({:.1} s)",
+                    units.len(),
+                    units[i].file_name().unwrap_or_default().to_string_lossy(),
+                    started.elapsed().as_secs_f64()
+                );
+                results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((i, result));
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    let mut failed = None;
+    for (i, result) in results {
+        let name = units[i].display().to_string();
+        match result {
+            Ok(output) => {
+                log_output(&mut log, &name, &output);
+                if !output.status.success() && failed.is_none() {
+                    failed = Some(format!("compiling {name} ({})", output.status));
+                }
+            }
+            Err(_) => {
+                return Err(SimError::CompilerMissing {
+                    command: tools.cxx.clone(),
+                })
+            }
+        }
+    }
+    if let Some(step) = failed {
+        return Err(fail(&log, step));
+    }
+
+    let objects: Vec<PathBuf> = units
+        .iter()
+        .map(|u| {
+            obj.join(format!(
+                "{}.o",
+                u.file_stem().unwrap_or_default().to_string_lossy()
+            ))
+        })
+        .collect();
+    let output = Command::new(&tools.cxx)
+        .arg("-shared")
+        .arg("-o")
+        .arg(work.join(LIBRARY))
+        .args(&objects)
+        .args(["-pthread", "-latomic"])
+        .output()
+        .map_err(|_| SimError::CompilerMissing {
+            command: tools.cxx.clone(),
+        })?;
+    log_output(&mut log, "link", &output);
+    if !output.status.success() {
+        return Err(fail(&log, format!("linking ({})", output.status)));
+    }
+    std::fs::write(&log_path, &log).map_err(io(&log_path))?;
+    // The generated C++ and objects are only needed to build: keep the library, the sources
+    // and the log.
+    let _ = std::fs::remove_dir_all(&obj);
+    Ok(())
+}
