@@ -9,7 +9,8 @@
 //!
 //! The cache is `$EIE_CACHE_DIR` if set, else `.cache/sim/` in the workspace. A build happens in
 //! a private folder that is renamed into place when complete, so concurrent processes never
-//! see a half-built library; within one process, builds take turns.
+//! see a half-built library; within one process, builds take turns. A failed build leaves
+//! only its log, `<name>.failed.log`.
 
 use crate::design::Design;
 use crate::error::{io, Result, SimError};
@@ -144,7 +145,13 @@ pub fn library(design: &Design, trace: bool) -> Result<PathBuf> {
         if trace { " with tracing" } else { "" },
         dir.display()
     );
-    build(design, trace, &tools, &work)?;
+    if let Err(e) = build(design, trace, &tools, &work) {
+        return Err(keep_log_only(
+            e,
+            &work,
+            &root.join(format!("{name}.failed.log")),
+        ));
+    }
     match std::fs::rename(&work, &dir) {
         Ok(()) => {}
         // Another process finished the same build first: use its result.
@@ -159,6 +166,25 @@ pub fn library(design: &Design, trace: bool) -> Result<PathBuf> {
         started.elapsed().as_secs_f64()
     );
     Ok(lib)
+}
+
+/// Removes a failed build's folder, keeping its log next to it.
+fn keep_log_only(error: SimError, work: &Path, kept: &Path) -> SimError {
+    let error = match error {
+        SimError::Build { step, log, tail } => match std::fs::rename(&log, kept) {
+            Ok(()) => SimError::Build {
+                step,
+                log: kept.to_path_buf(),
+                tail,
+            },
+            Err(_) => SimError::Build { step, log, tail },
+        },
+        other => other,
+    };
+    if !matches!(&error, SimError::Build { log, .. } if log.starts_with(work)) {
+        let _ = std::fs::remove_dir_all(work);
+    }
+    error
 }
 
 fn cache_key(design: &Design, trace: bool, tools: &Toolchain) -> u64 {

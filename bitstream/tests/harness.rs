@@ -213,3 +213,41 @@ fn the_driver_runs_over_the_harness() {
     let eie = Eie::new(sim.clone(), sim.clone()).unwrap();
     assert_eq!(*eie.geometry(), eie_memmap::Geometry::SMALL);
 }
+
+#[test]
+fn simulators_run_side_by_side_on_other_threads() {
+    let handles: Vec<_> = (0..2u32)
+        .map(|t| {
+            let sim = slave(MAGIC, t.into(), true);
+            std::thread::spawn(move || {
+                for i in 0..200 {
+                    sim.write(0x4 + 4 * (i % 15), i ^ t).unwrap();
+                    assert_eq!(sim.read(0x4 + 4 * (i % 15)), Ok(i ^ t));
+                }
+                sim.cycles()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert!(h.join().unwrap() > 400);
+    }
+}
+
+#[test]
+fn a_broken_design_fails_with_the_compiler_message() {
+    let mut broken = design(MAGIC);
+    broken.label = "harness-selftest-broken".to_string();
+    broken.sources[0].contents = Cow::Borrowed(b"module harness_selftest_slave(; endmodule\n");
+    let err = Sim::from_design(&broken, &SimOptions::default())
+        .err()
+        .unwrap();
+    match &err {
+        eie_bitstream::SimError::Build { step, log, tail } => {
+            assert!(step.starts_with("verilator"), "{step}");
+            assert!(tail.contains("syntax error"), "{tail}");
+            assert!(log.is_file());
+            assert!(log.starts_with(verilate::cache_root()));
+        }
+        other => panic!("expected a build error, got {other}"),
+    }
+}
