@@ -1,0 +1,123 @@
+//! Pieces shared by the subcommands: the failure type, output that tolerates a closed pipe,
+//! the progress bar, and the report table.
+
+pub mod compress;
+pub mod infer;
+pub mod inspect;
+mod table;
+
+use std::fmt;
+use std::io::Write;
+
+/// Declares the subcommand enum and its dispatch from one line per subcommand:
+/// `Variant(module)`, where `cli::module` has `Args: clap::Args` with
+/// `fn run(self) -> Result<(), Failure>`. Doc comments and `#[command(...)]` attributes on a
+/// line apply to that subcommand.
+macro_rules! commands {
+    ($($(#[$meta:meta])* $variant:ident($module:ident)),* $(,)?) => {
+        #[derive(clap::Subcommand)]
+        enum Command {
+            $($(#[$meta])* $variant(cli::$module::Args),)*
+        }
+
+        impl Command {
+            fn run(self) -> Result<(), cli::Failure> {
+                match self {
+                    $(Command::$variant(args) => args.run(),)*
+                }
+            }
+        }
+    };
+}
+pub(crate) use commands;
+
+/// Why a command failed: printed after `eie: `.
+#[derive(Debug)]
+pub struct Failure(String);
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<eie::Error> for Failure {
+    fn from(e: eie::Error) -> Failure {
+        Failure(e.to_string())
+    }
+}
+
+impl Failure {
+    /// A failure with this `<what>: <why>` message.
+    pub fn new(message: impl Into<String>) -> Failure {
+        Failure(message.into())
+    }
+}
+
+/// Writes text to standard output; a reader that went away (closed pipe) is not an error.
+pub fn emit(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure(format!("standard output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Pretty JSON of a serialisable value.
+pub fn json(value: &impl serde::Serialize) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| Failure(format!("json: {e}")))
+}
+
+/// A progress bar on standard error (drawn only when it is a terminal).
+pub struct Bar {
+    bar: indicatif::ProgressBar,
+    started: std::sync::atomic::AtomicBool,
+}
+
+impl Bar {
+    /// A bar with no work yet.
+    pub fn new() -> Bar {
+        let bar = indicatif::ProgressBar::new(0);
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        Bar {
+            bar,
+            started: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+}
+
+impl eie::compress::Progress for Bar {
+    fn begin(&self, total: u64) {
+        self.bar.set_length(total);
+        self.bar
+            .enable_steady_tick(std::time::Duration::from_millis(120));
+    }
+
+    fn step(&self, what: &str) {
+        if self
+            .started
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            self.bar.inc(1);
+        }
+        self.bar.set_message(what.to_owned());
+    }
+
+    fn end(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
