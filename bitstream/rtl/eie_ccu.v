@@ -1,0 +1,539 @@
+`default_nettype none
+// Central control unit: runs the layer program and is the root of the LNZD tree.
+//
+// Per layer: load the descriptor, check it (LAYER_TOO_LONG, PTR_BASE_OUT_OF_RANGE,
+// BAD_SHIFT), copy the layer's codebook into every PE, then the compute phase: the bias
+// column (when the layer has one and its activation is non-zero) and every non-zero
+// activation found by the tree are broadcast as (j, a_j), one per cycle, stalling while any
+// PE queue could overflow. When the tree, the broadcast register and every PE are empty, the
+// write-back phase requantizes the accumulators into the other activation file.
+//
+// A PE error (PTR_BACKWARDS, PTR_PAST_END, ROW_OVERFLOW) or CTRL_ABORT flushes every
+// pipeline and clears every accumulator before the program ends with STATUS_ERROR, so the
+// next program starts from zero. The accumulators are also cleared after reset (not busy;
+// a START during that clearing waits for it, outside CYCLES).
+module eie_ccu #(
+  parameter integer NumPes = 4,        // power of two 1..256
+  parameter integer PtrEntries = 1024, // pointers per PE, power of two >= 4
+  parameter integer ActEntries = 256,  // activations per PE per file, power of two >= 2
+  parameter integer MaxLayers = 4      // layer descriptors, 1..16
+) (
+  input  wire                                        clk_i,
+  input  wire                                        rst_ni,
+  // Commands from the register block.
+  input  wire                                        start_i,
+  input  wire                                        abort_i,
+  input  wire                                        clr_done_i,
+  input  wire                                        clr_error_i,
+  input  wire [31:0]                                 num_layers_i,
+  input  wire [MaxLayers*32-1:0]                     desc_in_len_i,
+  input  wire [MaxLayers*32-1:0]                     desc_out_len_i,
+  input  wire [MaxLayers*32-1:0]                     desc_ptr_base_i,
+  input  wire [MaxLayers*8-1:0]                      desc_shift_i,
+  input  wire [MaxLayers-1:0]                        desc_relu_i,
+  input  wire [MaxLayers-1:0]                        desc_bias_i,
+  input  wire [MaxLayers*16-1:0]                     desc_bias_act_i,
+  // Codebook store read port (read latency 2).
+  output wire                                        cb_re_o,
+  output wire [$clog2(MaxLayers)+3:0]                cb_raddr_o,
+  input  wire [15:0]                                 cb_rdata_i,
+  // Status.
+  output wire                                        busy_o,
+  output wire                                        done_o,
+  output wire                                        error_o,
+  output wire [7:0]                                  err_code_o,
+  output wire [7:0]                                  err_layer_o,
+  output wire [31:0]                                 err_info_o,
+  output wire [31:0]                                 cycles_o,
+  output wire [31:0]                                 stalls_o,
+  output wire [MaxLayers*32-1:0]                     layer_cycles_o,
+  // To every PE.
+  output wire                                        io_mode_o,
+  output wire                                        flush_o,
+  output wire                                        cnt_clr_o,
+  output wire                                        clr_en_o,
+  output wire [$clog2(ActEntries)-1:0]               clr_addr_o,
+  output wire                                        pe_cb_we_o,
+  output wire [3:0]                                  pe_cb_addr_o,
+  output wire [15:0]                                 pe_cb_data_o,
+  output wire                                        src_file_o,
+  output wire [$clog2(ActEntries)+$clog2(NumPes):0]  in_len_o,
+  output wire [$clog2(ActEntries)+$clog2(NumPes):0]  out_len_o,
+  output wire [$clog2(PtrEntries)-1:0]               ptr_base_o,
+  output wire [5:0]                                  shift_o,
+  output wire [47:0]                                 round_o,
+  output wire [48:0]                                 sat_mask_o,
+  output wire                                        relu_o,
+  output wire                                        compute_o,
+  output wire                                        compute_start_o,
+  output wire                                        wb_start_o,
+  output wire                                        bcast_valid_o,
+  output wire [15:0]                                 bcast_j_o,
+  output wire [15:0]                                 bcast_a_o,
+  // From the PEs.
+  input  wire                                        any_full_i,
+  input  wire                                        any_nearly_i,
+  input  wire                                        all_idle_i,
+  input  wire                                        any_wb_busy_i,
+  input  wire [NumPes-1:0]                           pe_err_i,
+  input  wire [NumPes*8-1:0]                         pe_err_code_i,
+  input  wire [NumPes*16-1:0]                        pe_err_col_i,
+  // Root of the LNZD tree: {j, a_j}.
+  input  wire                                        root_valid_i,
+  input  wire [31:0]                                 root_data_i,
+  output wire                                        root_ready_o,
+  input  wire                                        tree_idle_i
+);
+  // The generated header defines the whole register map; this module uses a part of it.
+  /* verilator lint_off UNUSEDPARAM */
+  `include "eie_regs.vh"
+  /* verilator lint_on UNUSEDPARAM */
+
+  localparam integer AW = $clog2(ActEntries);
+  localparam integer PW = $clog2(NumPes);
+  localparam integer PAW = $clog2(PtrEntries);
+  localparam integer LW = $clog2(MaxLayers);
+  localparam integer LENW = AW + PW + 1;
+  localparam integer LIW = (LW > 0) ? LW : 1;
+  localparam [31:0] MAX_LEN32 = NumPes * ActEntries;
+  // "* 1" gives the value a size, which Verilator wants before it enters a concatenation.
+  localparam [31:0] PTR_ENTRIES32 = PtrEntries * 1;
+  localparam [33:0] MAX_LEN = {2'b00, MAX_LEN32[31:0]};
+  localparam [33:0] PTR_ENTRIES = {2'b00, PTR_ENTRIES32[31:0]};
+  localparam [33:0] MAX_COLUMNS = {2'b00, EIE_MAX_COLUMNS[31:0]};
+  localparam [5:0] MAX_SHIFT = EIE_MAX_SHIFT[5:0];
+  localparam [31:0] MAX_LAYERS32 = MaxLayers;
+  localparam [31:0] LAST_ROW32 = ActEntries - 1;
+
+  localparam [3:0] S_IDLE = 4'd0;
+  localparam [3:0] S_WAIT_CLEAR = 4'd1;
+  localparam [3:0] S_PROG = 4'd2;
+  localparam [3:0] S_LOAD = 4'd3;
+  localparam [3:0] S_CHECK = 4'd4;
+  localparam [3:0] S_CODEBOOK = 4'd5;
+  localparam [3:0] S_COMPUTE = 4'd6;
+  localparam [3:0] S_WB = 4'd7;
+  localparam [3:0] S_FLUSH = 4'd8;
+  localparam [3:0] S_CLEAR = 4'd9;
+  localparam [3:0] S_FINISH = 4'd10;
+
+  generate
+    if (NumPes < 1 || NumPes > 256 || (NumPes & (NumPes - 1)) != 0 || MaxLayers < 1 ||
+        MaxLayers > 16) begin : g_bad_params
+`ifdef __ICARUS__
+      initial $fatal(1, "eie_ccu: NumPes must be a power of two 1..256, MaxLayers 1..16");
+`else
+      $error("eie_ccu: NumPes must be a power of two 1..256, MaxLayers 1..16");
+`endif
+    end
+  endgenerate
+
+  reg [3:0] state_q, state_d;
+  reg [31:0] nl_q, nl_d;
+  reg [3:0] layer_q, layer_d;
+  reg [4:0] step_q, step_d;
+  // Status.
+  reg done_q, done_d;
+  reg error_q, error_d;
+  reg fail_q, fail_d;
+  reg [7:0] code_q, code_d;
+  reg [7:0] err_layer_q, err_layer_d;
+  reg [31:0] err_info_q, err_info_d;
+  reg [31:0] cycles_q, cycles_d;
+  reg [31:0] stalls_q, stalls_d;
+  reg [31:0] lc_q, lc_d;
+  reg [MaxLayers*32-1:0] layer_cycles_q, layer_cycles_d;
+  // Descriptor of the current layer.
+  reg [31:0] in_len_q, in_len_d;
+  reg [31:0] out_len_q, out_len_d;
+  reg [31:0] ptr_base_q, ptr_base_d;
+  reg [7:0] shift_q, shift_d;
+  reg relu_q, relu_d;
+  reg bias_q, bias_d;
+  reg [15:0] bias_act_q, bias_act_d;
+  reg [47:0] round_q, round_d;
+  reg [48:0] sat_mask_q, sat_mask_d;
+  // Control.
+  reg flush_q, flush_d;
+  reg cnt_clr_q, cnt_clr_d;
+  reg compute_start_q, compute_start_d;
+  reg wb_start_q, wb_start_d;
+  reg bias_pending_q, bias_pending_d;
+  reg bcast_valid_q, bcast_valid_d;
+  reg [31:0] bcast_q, bcast_d;
+  reg clr_active_q, clr_active_d;
+  reg [AW-1:0] clr_addr_q, clr_addr_d;
+  // Codebook copy pipeline (the store's read latency is 2).
+  reg cb1_q, cb2_q;
+  reg [3:0] cb1_code_q, cb2_code_q;
+
+  // ---------------------------------------------------------------- descriptor checks
+  wire [33:0] columns = {2'b00, in_len_q} + {33'd0, bias_q};
+  wire too_long = (in_len_q == 32'd0) || (out_len_q == 32'd0) ||
+                  ({2'b00, in_len_q} > MAX_LEN) || ({2'b00, out_len_q} > MAX_LEN) ||
+                  (columns > MAX_COLUMNS);
+  wire ptr_out_of_range = ({2'b00, ptr_base_q} + columns) >= PTR_ENTRIES;
+  wire bad_shift = (shift_q > {2'b00, MAX_SHIFT});
+
+  // Requantization constants for a shift s: 2^(s-1), and the bits s+15 .. 48.
+  wire [63:0] round64 = (shift_q[5:0] == 6'd0) ? 64'd0 : (64'd1 << (shift_q[5:0] - 6'd1));
+  wire [63:0] mask64 = ~((64'd1 << ({1'b0, shift_q[5:0]} + 7'd15)) - 64'd1);
+  /* verilator lint_off UNUSEDSIGNAL */
+  // Checked shifts (<= 47) put the rounding bit below 48 and the mask below 49 bits.
+  wire unused_const_high = |round64[63:48] ^ |mask64[63:49];
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  // ---------------------------------------------------------------- lowest PE with an error
+  reg [7:0] err_pe;
+  integer i;
+  always @* begin
+    err_pe = 8'd0;
+    for (i = NumPes - 1; i >= 0; i = i - 1) begin
+      if (pe_err_i[i]) begin
+        err_pe = i[7:0];
+      end
+    end
+  end
+  wire [7:0] pe_code = pe_err_code_i[err_pe*8 +: 8];
+  wire [15:0] pe_col = pe_err_col_i[err_pe*16 +: 16];
+
+  // ---------------------------------------------------------------- broadcast
+  wire in_compute = (state_q == S_COMPUTE);
+  // A broadcast now lands in the queues next cycle: it needs room for one more element
+  // when nothing is being broadcast this cycle, for two when something is.
+  wire stall = bcast_valid_q ? any_nearly_i : any_full_i;
+  wire fire_bias = in_compute & bias_pending_q & ~stall;
+  wire fire_tree = in_compute & ~bias_pending_q & root_valid_i & ~stall;
+  wire drained = ~bias_pending_q & ~bcast_valid_q & tree_idle_i & all_idle_i;
+
+  // ---------------------------------------------------------------- descriptor select
+  // layer_q < NUM_LAYERS <= MaxLayers, so its low bits index the descriptors.
+  wire [LIW-1:0] li = layer_q[LIW-1:0];
+
+  always @* begin
+    state_d = state_q;
+    nl_d = nl_q;
+    layer_d = layer_q;
+    step_d = step_q;
+    done_d = done_q;
+    error_d = error_q;
+    fail_d = fail_q;
+    code_d = code_q;
+    err_layer_d = err_layer_q;
+    err_info_d = err_info_q;
+    cycles_d = cycles_q;
+    stalls_d = stalls_q;
+    lc_d = lc_q + 32'd1;
+    layer_cycles_d = layer_cycles_q;
+    in_len_d = in_len_q;
+    out_len_d = out_len_q;
+    ptr_base_d = ptr_base_q;
+    shift_d = shift_q;
+    relu_d = relu_q;
+    bias_d = bias_q;
+    bias_act_d = bias_act_q;
+    round_d = round_q;
+    sat_mask_d = sat_mask_q;
+    flush_d = 1'b0;
+    cnt_clr_d = 1'b0;
+    compute_start_d = 1'b0;
+    wb_start_d = 1'b0;
+    bias_pending_d = bias_pending_q & ~fire_bias;
+    bcast_valid_d = fire_bias | fire_tree;
+    bcast_d = fire_bias ? {in_len_q[15:0], bias_act_q} : root_data_i;
+    clr_active_d = clr_active_q;
+    clr_addr_d = clr_addr_q;
+
+    if (clr_active_q) begin
+      clr_addr_d = clr_addr_q + 1'b1;
+      if (clr_addr_q == LAST_ROW32[AW-1:0]) begin
+        clr_active_d = 1'b0;
+      end
+    end
+    if (clr_done_i) begin
+      done_d = 1'b0;
+    end
+    if (clr_error_i) begin
+      error_d = 1'b0;
+      code_d = 8'd0;
+      err_layer_d = 8'd0;
+    end
+    if (state_q != S_IDLE && state_q != S_WAIT_CLEAR) begin
+      cycles_d = cycles_q + 32'd1;
+    end
+    if (in_compute && (bias_pending_q || root_valid_i) && stall) begin
+      stalls_d = stalls_q + 32'd1;
+    end
+
+    case (state_q)
+      S_IDLE: begin
+        if (start_i) begin
+          state_d = S_WAIT_CLEAR;
+          nl_d = num_layers_i;
+          done_d = 1'b0;
+          error_d = 1'b0;
+          fail_d = 1'b0;
+          code_d = 8'd0;
+          err_layer_d = 8'd0;
+          err_info_d = 32'd0;
+          cycles_d = 32'd0;
+          stalls_d = 32'd0;
+          layer_cycles_d = {(MaxLayers * 32){1'b0}};
+          cnt_clr_d = 1'b1;
+        end
+      end
+      S_WAIT_CLEAR: begin
+        if (!clr_active_q) begin
+          state_d = S_PROG;
+        end
+      end
+      S_PROG: begin
+        layer_d = 4'd0;
+        if (nl_q == 32'd0 || nl_q > MAX_LAYERS32) begin
+          fail_d = 1'b1;
+          code_d = EIE_ERR_BAD_LAYER_COUNT;
+          state_d = S_FINISH;
+        end else begin
+          state_d = S_LOAD;
+        end
+      end
+      S_LOAD: begin
+        lc_d = 32'd1;
+        in_len_d = desc_in_len_i[li*32 +: 32];
+        out_len_d = desc_out_len_i[li*32 +: 32];
+        ptr_base_d = desc_ptr_base_i[li*32 +: 32];
+        shift_d = desc_shift_i[li*8 +: 8];
+        relu_d = desc_relu_i[li];
+        bias_d = desc_bias_i[li];
+        bias_act_d = desc_bias_act_i[li*16 +: 16];
+        state_d = S_CHECK;
+      end
+      S_CHECK: begin
+        round_d = round64[47:0];
+        sat_mask_d = mask64[48:0];
+        step_d = 5'd0;
+        if (too_long || ptr_out_of_range || bad_shift) begin
+          fail_d = 1'b1;
+          code_d = too_long ? EIE_ERR_LAYER_TOO_LONG :
+                   (ptr_out_of_range ? EIE_ERR_PTR_BASE_OUT_OF_RANGE : EIE_ERR_BAD_SHIFT);
+          err_layer_d = {4'd0, layer_q};
+          layer_cycles_d[li*32 +: 32] = lc_q + 32'd1;
+          state_d = S_FINISH;
+        end else begin
+          state_d = S_CODEBOOK;
+        end
+      end
+      S_CODEBOOK: begin
+        step_d = step_q + 5'd1;
+        if (step_q == 5'd17) begin
+          step_d = 5'd0;
+          compute_start_d = 1'b1;
+          bias_pending_d = bias_q && (bias_act_q != 16'd0);
+          state_d = S_COMPUTE;
+        end
+      end
+      S_COMPUTE: begin
+        if (step_q != 5'd3) begin
+          step_d = step_q + 5'd1;
+        end
+        if (|pe_err_i) begin
+          fail_d = 1'b1;
+          code_d = pe_code;
+          err_layer_d = {4'd0, layer_q};
+          err_info_d = {err_pe, 8'd0, pe_col};
+          state_d = S_FLUSH;
+        end else if (step_q == 5'd3 && drained) begin
+          step_d = 5'd0;
+          wb_start_d = 1'b1;
+          state_d = S_WB;
+        end
+      end
+      S_WB: begin
+        if (step_q != 5'd3) begin
+          step_d = step_q + 5'd1;
+        end
+        if (step_q == 5'd3 && !any_wb_busy_i) begin
+          layer_cycles_d[li*32 +: 32] = lc_q + 32'd1;
+          if ({28'd0, layer_q} + 32'd1 == nl_q) begin
+            state_d = S_FINISH;
+          end else begin
+            layer_d = layer_q + 4'd1;
+            state_d = S_LOAD;
+          end
+        end
+      end
+      S_FLUSH: begin
+        flush_d = 1'b1;
+        step_d = step_q + 5'd1;
+        if (step_q == 5'd1) begin
+          clr_active_d = 1'b1;
+          clr_addr_d = {AW{1'b0}};
+          state_d = S_CLEAR;
+        end
+      end
+      S_CLEAR: begin
+        if (!clr_active_q) begin
+          state_d = S_FINISH;
+        end
+      end
+      S_FINISH: begin
+        done_d = ~fail_q;
+        error_d = fail_q;
+        state_d = S_IDLE;
+      end
+      default: begin
+        state_d = S_IDLE;
+      end
+    endcase
+
+    // CTRL_ABORT stops any running program (errors found in the same cycle win).
+    if (abort_i && state_d != S_FLUSH && state_q != S_FLUSH && state_q != S_CLEAR &&
+        state_q != S_FINISH && state_q != S_IDLE && !(state_d == S_FINISH && fail_d)) begin
+      fail_d = 1'b1;
+      code_d = EIE_ERR_ABORTED;
+      err_layer_d = {4'd0, layer_q};
+      step_d = 5'd0;
+      state_d = S_FLUSH;
+    end
+    if (state_d == S_FLUSH && state_q != S_FLUSH) begin
+      step_d = 5'd0;
+      flush_d = 1'b1;
+      bias_pending_d = 1'b0;
+      bcast_valid_d = 1'b0;
+      if (state_q != S_LOAD && state_q != S_CHECK && state_q != S_CODEBOOK &&
+          state_q != S_PROG && state_q != S_WAIT_CLEAR) begin
+        layer_cycles_d[li*32 +: 32] = lc_q + 32'd1;
+      end
+    end
+  end
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q <= S_IDLE;
+      nl_q <= 32'd0;
+      layer_q <= 4'd0;
+      step_q <= 5'd0;
+      done_q <= 1'b0;
+      error_q <= 1'b0;
+      fail_q <= 1'b0;
+      code_q <= 8'd0;
+      err_layer_q <= 8'd0;
+      err_info_q <= 32'd0;
+      cycles_q <= 32'd0;
+      stalls_q <= 32'd0;
+      lc_q <= 32'd0;
+      layer_cycles_q <= {(MaxLayers * 32){1'b0}};
+      in_len_q <= 32'd0;
+      out_len_q <= 32'd0;
+      ptr_base_q <= 32'd0;
+      shift_q <= 8'd0;
+      relu_q <= 1'b0;
+      bias_q <= 1'b0;
+      bias_act_q <= 16'd0;
+      round_q <= 48'd0;
+      sat_mask_q <= 49'd0;
+      flush_q <= 1'b0;
+      cnt_clr_q <= 1'b0;
+      compute_start_q <= 1'b0;
+      wb_start_q <= 1'b0;
+      bias_pending_q <= 1'b0;
+      bcast_valid_q <= 1'b0;
+      bcast_q <= 32'd0;
+      clr_active_q <= 1'b1;
+      clr_addr_q <= {AW{1'b0}};
+      cb1_q <= 1'b0;
+      cb2_q <= 1'b0;
+      cb1_code_q <= 4'd0;
+      cb2_code_q <= 4'd0;
+    end else begin
+      state_q <= state_d;
+      nl_q <= nl_d;
+      layer_q <= layer_d;
+      step_q <= step_d;
+      done_q <= done_d;
+      error_q <= error_d;
+      fail_q <= fail_d;
+      code_q <= code_d;
+      err_layer_q <= err_layer_d;
+      err_info_q <= err_info_d;
+      cycles_q <= cycles_d;
+      stalls_q <= stalls_d;
+      lc_q <= lc_d;
+      layer_cycles_q <= layer_cycles_d;
+      in_len_q <= in_len_d;
+      out_len_q <= out_len_d;
+      ptr_base_q <= ptr_base_d;
+      shift_q <= shift_d;
+      relu_q <= relu_d;
+      bias_q <= bias_d;
+      bias_act_q <= bias_act_d;
+      round_q <= round_d;
+      sat_mask_q <= sat_mask_d;
+      flush_q <= flush_d;
+      cnt_clr_q <= cnt_clr_d;
+      compute_start_q <= compute_start_d;
+      wb_start_q <= wb_start_d;
+      bias_pending_q <= bias_pending_d;
+      bcast_valid_q <= bcast_valid_d;
+      bcast_q <= bcast_d;
+      clr_active_q <= clr_active_d;
+      clr_addr_q <= clr_addr_d;
+      cb1_q <= cb_re_o;
+      cb2_q <= cb1_q;
+      cb1_code_q <= step_q[3:0];
+      cb2_code_q <= cb1_code_q;
+    end
+  end
+
+  // Codebook copy: read codes 0..15 in steps 0..15, write them into the PEs two cycles
+  // later. Code 0 is exact zero whatever the store holds.
+  generate
+    if (LW > 0) begin : g_cb_layer
+      assign cb_raddr_o = {li, step_q[3:0]};
+    end else begin : g_cb_single
+      assign cb_raddr_o = step_q[3:0];
+    end
+    if (LIW < 4) begin : g_layer_high
+      /* verilator lint_off UNUSEDSIGNAL */
+      // Layer indices stop below MaxLayers; the high bits are zero.
+      wire unused_layer_high = |layer_q[3:LIW];
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
+  endgenerate
+  assign cb_re_o = (state_q == S_CODEBOOK) & ~step_q[4];
+  assign pe_cb_we_o = cb2_q;
+  assign pe_cb_addr_o = cb2_code_q;
+  assign pe_cb_data_o = (cb2_code_q == 4'd0) ? 16'd0 : cb_rdata_i;
+
+  assign busy_o = (state_q != S_IDLE);
+  assign done_o = done_q;
+  assign error_o = error_q;
+  assign err_code_o = code_q;
+  assign err_layer_o = err_layer_q;
+  assign err_info_o = err_info_q;
+  assign cycles_o = cycles_q;
+  assign stalls_o = stalls_q;
+  assign layer_cycles_o = layer_cycles_q;
+
+  assign io_mode_o = (state_q == S_IDLE);
+  assign flush_o = flush_q;
+  assign cnt_clr_o = cnt_clr_q;
+  assign clr_en_o = clr_active_q;
+  assign clr_addr_o = clr_addr_q;
+  assign src_file_o = layer_q[0];
+  assign in_len_o = in_len_q[LENW-1:0];
+  assign out_len_o = out_len_q[LENW-1:0];
+  assign ptr_base_o = ptr_base_q[PAW-1:0];
+  assign shift_o = shift_q[5:0];
+  assign round_o = round_q;
+  assign sat_mask_o = sat_mask_q;
+  assign relu_o = relu_q;
+  assign compute_o = in_compute;
+  assign compute_start_o = compute_start_q;
+  assign wb_start_o = wb_start_q;
+  assign bcast_valid_o = bcast_valid_q;
+  assign bcast_j_o = bcast_q[31:16];
+  assign bcast_a_o = bcast_q[15:0];
+  assign root_ready_o = fire_tree;
+endmodule
+`default_nettype wire

@@ -1,0 +1,137 @@
+`default_nettype none
+// A PE's own non-zero detector, the leaf of the LNZD tree: during the compute phase it reads
+// the PE's source activations (local addresses 0 .. count-1, i.e. columns
+// j = addr * NumPes + PeIndex) one per cycle and passes the non-zero ones on as (j, a_j).
+// Reads are issued only when the output FIFO has room for everything in flight.
+module eie_lnzd_leaf #(
+  parameter integer NumPes = 4,      // power of two 1..256
+  parameter integer PeIndex = 0,     // 0..NumPes-1
+  parameter integer ActEntries = 256 // activations per PE per file, power of two >= 2
+) (
+  input  wire                          clk_i,
+  input  wire                          rst_ni,
+  input  wire                          flush_i,
+  input  wire                          start_i,
+  input  wire [$clog2(ActEntries):0]   count_i,
+  // Activation-file read port (read latency 2).
+  output wire                          re_o,
+  output wire [$clog2(ActEntries)-1:0] raddr_o,
+  input  wire [15:0]                   rdata_i,
+  // Stream of non-zero activations: {j[15:0], a_j[15:0]}.
+  output wire                          valid_o,
+  output wire [31:0]                   data_o,
+  input  wire                          ready_i,
+  output wire                          done_o
+);
+  localparam integer AW = $clog2(ActEntries);
+  localparam integer PW = $clog2(NumPes);
+  localparam integer JW = AW + PW;
+  localparam integer FIFO_DEPTH = 4;
+  localparam [31:0] PE_INDEX = PeIndex;
+
+  reg active_q, active_d;
+  reg [AW:0] addr_q, addr_d;
+  reg [AW:0] count_q, count_d;
+  reg r1_valid_q, r2_valid_q;
+  reg [AW-1:0] r1_addr_q, r2_addr_q;
+
+  wire fifo_empty;
+  wire fifo_full;
+  wire [2:0] fifo_count;
+  wire [31:0] fifo_head;
+
+  // Room for the element being issued and both in flight.
+  wire room = ({1'b0, fifo_count} + {3'b000, r1_valid_q} + {3'b000, r2_valid_q}) < 4'd4;
+  wire issue = active_q & room & ~flush_i;
+
+  always @* begin
+    active_d = active_q;
+    addr_d = addr_q;
+    count_d = count_q;
+    if (start_i) begin
+      addr_d = {(AW + 1){1'b0}};
+      count_d = count_i;
+      active_d = (count_i != {(AW + 1){1'b0}});
+    end else if (issue) begin
+      addr_d = addr_q + 1'b1;
+      active_d = (addr_q + 1'b1 != count_q);
+    end
+    if (flush_i) begin
+      active_d = 1'b0;
+    end
+  end
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      active_q <= 1'b0;
+      addr_q <= {(AW + 1){1'b0}};
+      count_q <= {(AW + 1){1'b0}};
+      r1_valid_q <= 1'b0;
+      r2_valid_q <= 1'b0;
+    end else begin
+      active_q <= active_d;
+      addr_q <= addr_d;
+      count_q <= count_d;
+      r1_valid_q <= issue;
+      r2_valid_q <= r1_valid_q & ~flush_i;
+    end
+  end
+
+  always @(posedge clk_i) begin
+    r1_addr_q <= addr_q[AW-1:0];
+    r2_addr_q <= r1_addr_q;
+  end
+
+  // Column index of the element arriving from the activation file.
+  wire [JW-1:0] j_full;
+  wire [15:0] j;
+  generate
+    if (PW > 0) begin : g_interleave
+      assign j_full = {r2_addr_q, PE_INDEX[PW-1:0]};
+    end else begin : g_single
+      assign j_full = r2_addr_q;
+    end
+    if (JW >= 16) begin : g_j_trunc
+      // The CCU only starts layers with in_len <= MAX_COLUMNS, so a scanned column index
+      // always fits in 16 bits; the higher bits of the full index are zero.
+      assign j = j_full[15:0];
+      if (JW > 16) begin : g_j_unused
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire unused_j_high = |j_full[JW-1:16];
+        /* verilator lint_on UNUSEDSIGNAL */
+      end
+    end else begin : g_j_pad
+      assign j = {{(16 - JW){1'b0}}, j_full};
+    end
+  endgenerate
+
+  wire push = r2_valid_q & (rdata_i != 16'd0) & ~flush_i;
+
+  eie_fifo #(
+    .Width(32),
+    .Depth(FIFO_DEPTH)
+  ) u_fifo (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .flush_i(flush_i),
+    .push_i(push),
+    .data_i({j, rdata_i}),
+    .pop_i(ready_i),
+    .head_o(fifo_head),
+    .empty_o(fifo_empty),
+    .full_o(fifo_full),
+    .count_o(fifo_count)
+  );
+
+  /* verilator lint_off UNUSEDSIGNAL */
+  // Fullness is tracked through fifo_count together with the reads in flight.
+  wire unused_full = fifo_full;
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  assign re_o = issue;
+  assign raddr_o = addr_q[AW-1:0];
+  assign valid_o = ~fifo_empty;
+  assign data_o = fifo_head;
+  assign done_o = ~active_q & ~r1_valid_q & ~r2_valid_q & fifo_empty;
+endmodule
+`default_nettype wire

@@ -1,0 +1,107 @@
+`default_nettype none
+// One node of the leading-non-zero-detect tree: merges up to four streams of non-zero
+// activations (j, a_j) into one. The leading (lowest-numbered) child with a valid element
+// wins. The output sits in a two-entry buffer, so the ready signals toward the children
+// depend only on this node's registers and never chain through the tree.
+module eie_lnzd_node #(
+  parameter integer Fanin = 4,  // children, 1..4
+  parameter integer Width = 32  // element bits, >= 1
+) (
+  input  wire                   clk_i,
+  input  wire                   rst_ni,
+  input  wire                   flush_i,
+  input  wire [Fanin-1:0]       valid_i,
+  input  wire [Fanin*Width-1:0] data_i,
+  output wire [Fanin-1:0]       ready_o,
+  output wire                   valid_o,
+  output wire [Width-1:0]       data_o,
+  input  wire                   ready_i,
+  output wire                   empty_o
+);
+  generate
+    if (Fanin < 1 || Fanin > 4 || Width < 1) begin : g_bad_params
+`ifdef __ICARUS__
+      initial $fatal(1, "eie_lnzd_node: Fanin must be 1..4");
+`else
+      $error("eie_lnzd_node: Fanin must be 1..4");
+`endif
+    end
+  endgenerate
+
+  // Leading-one detect over the children.
+  reg [Fanin-1:0] grant;
+  reg [Width-1:0] pick;
+  integer k;
+  always @* begin
+    grant = {Fanin{1'b0}};
+    pick = data_i[Width-1:0];
+    for (k = Fanin - 1; k >= 0; k = k - 1) begin
+      if (valid_i[k]) begin
+        grant = {Fanin{1'b0}};
+        grant[k] = 1'b1;
+        pick = data_i[k*Width +: Width];
+      end
+    end
+  end
+
+  // Two-entry output buffer: slot 0 is the head.
+  reg [1:0] count_q, count_d;
+  reg [Width-1:0] slot0_q, slot0_d;
+  reg [Width-1:0] slot1_q, slot1_d;
+
+  wire can_take = (count_q != 2'd2);
+  wire push = (|valid_i) & can_take;
+  wire pop = (count_q != 2'd0) & ready_i;
+
+  always @* begin
+    count_d = count_q;
+    slot0_d = slot0_q;
+    slot1_d = slot1_q;
+    case (count_q)
+      2'd0: begin
+        if (push) begin
+          slot0_d = pick;
+          count_d = 2'd1;
+        end
+      end
+      2'd1: begin
+        if (push && pop) begin
+          slot0_d = pick;
+        end else if (push) begin
+          slot1_d = pick;
+          count_d = 2'd2;
+        end else if (pop) begin
+          count_d = 2'd0;
+        end
+      end
+      default: begin
+        if (pop) begin
+          slot0_d = slot1_q;
+          count_d = 2'd1;
+        end
+      end
+    endcase
+    if (flush_i) begin
+      count_d = 2'd0;
+    end
+  end
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      count_q <= 2'd0;
+    end else begin
+      count_q <= count_d;
+    end
+  end
+
+  always @(posedge clk_i) begin
+    slot0_q <= slot0_d;
+    slot1_q <= slot1_d;
+  end
+
+  assign ready_o = can_take ? grant : {Fanin{1'b0}};
+  assign valid_o = (count_q != 2'd0);
+  assign data_o = slot0_q;
+  assign empty_o = (count_q == 2'd0);
+endmodule
+`default_nettype wire

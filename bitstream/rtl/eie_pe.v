@@ -1,0 +1,518 @@
+`default_nettype none
+// One processing element: its slice of the activations (two files, source and destination,
+// swapping roles between layers), its slice of the sparse matrix and column pointers, its
+// accumulators, and the pipeline
+//
+//   broadcast -> activation queue -> pointer read -> sparse-matrix read -> entry select
+//             -> multiply-accumulate (eie_arith) ... write-back (requantize, ReLU)
+//
+// plus its leaf of the LNZD tree, its counters and its port on the memory bus (used only in
+// I/O mode, when the accelerator is not busy).
+module eie_pe #(
+  parameter integer NumPes = 4,        // power of two 1..256
+  parameter integer PeIndex = 0,       // 0..NumPes-1
+  parameter integer QueueDepth = 8,    // activation queue entries, 1..64
+  parameter integer SpmatWords = 1024, // 64-bit words, power of two >= 2
+  parameter integer PtrEntries = 1024, // pointers, power of two >= 4
+  parameter integer ActEntries = 256   // activations per file, power of two >= 2
+) (
+  input  wire                                          clk_i,
+  input  wire                                          rst_ni,
+  input  wire                                          io_mode_i,
+  input  wire                                          flush_i,
+  input  wire                                          cnt_clr_i,
+  // Accumulator clearing (after reset, abort or error).
+  input  wire                                          clr_en_i,
+  input  wire [$clog2(ActEntries)-1:0]                 clr_addr_i,
+  // Codebook load.
+  input  wire                                          cb_we_i,
+  input  wire [3:0]                                    cb_addr_i,
+  input  wire [15:0]                                   cb_data_i,
+  // The current layer.
+  input  wire                                          src_file_i,
+  input  wire [$clog2(ActEntries)+$clog2(NumPes):0]    in_len_i,
+  input  wire [$clog2(ActEntries)+$clog2(NumPes):0]    out_len_i,
+  input  wire [$clog2(PtrEntries)-1:0]                 ptr_base_i,
+  input  wire [5:0]                                    shift_i,
+  input  wire [47:0]                                   round_i,
+  input  wire [48:0]                                   sat_mask_i,
+  input  wire                                          relu_i,
+  input  wire                                          compute_i,
+  input  wire                                          compute_start_i,
+  input  wire                                          wb_start_i,
+  // Broadcast from the CCU.
+  input  wire                                          bcast_valid_i,
+  input  wire [15:0]                                   bcast_j_i,
+  input  wire [15:0]                                   bcast_a_i,
+  output wire                                          full_o,
+  output wire                                          nearly_o,
+  output wire                                          idle_o,
+  output wire                                          wb_busy_o,
+  output wire                                          err_o,
+  output wire [7:0]                                    err_code_o,
+  output wire [15:0]                                   err_col_o,
+  // Leaf stream of the LNZD tree.
+  output wire                                          lz_valid_o,
+  output wire [31:0]                                   lz_data_o,
+  input  wire                                          lz_ready_i,
+  output wire                                          leaf_done_o,
+  // Memory bus.
+  input  wire                                          mb_valid_i,
+  input  wire                                          mb_we_i,
+  input  wire [1:0]                                    mb_sel_i,
+  input  wire [7:0]                                    mb_pe_i,
+  input  wire [23:0]                                   mb_addr_i,
+  input  wire [31:0]                                   mb_wdata_i,
+  output wire                                          mb_rvalid_o,
+  output wire [31:0]                                   mb_rdata_o
+);
+  // The generated header defines the whole register map; this module uses a part of it.
+  /* verilator lint_off UNUSEDPARAM */
+  `include "eie_regs.vh"
+  /* verilator lint_on UNUSEDPARAM */
+
+  localparam integer AW = $clog2(ActEntries);
+  localparam integer PW = $clog2(NumPes);
+  localparam integer SW = $clog2(SpmatWords);
+  localparam integer PAW = $clog2(PtrEntries);
+  localparam integer PVW = SW + 4;
+  localparam integer QCW = $clog2(QueueDepth + 1);
+  localparam [31:0] QDEPTH32 = QueueDepth;
+  localparam [31:0] QNEAR32 = QueueDepth - 1;
+  localparam [31:0] PE_INDEX32 = PeIndex;
+  localparam [1:0] SEL_ACT = 2'd0;
+  localparam [1:0] SEL_PTR = 2'd1;
+  localparam [1:0] SEL_SPMAT = 2'd2;
+  localparam [1:0] SEL_COUNTER = 2'd3;
+
+  // ---------------------------------------------------------------- rows of this PE
+  // Rows i < len with i % NumPes == PeIndex (memmap Geometry::rows_of_pe).
+  localparam [31:0] PE_MASK32 = NumPes - 1;
+  function [AW:0] rows_of(input [AW+PW:0] len);
+    begin
+      rows_of = len[AW+PW:PW];
+      if ((len & PE_MASK32[AW+PW:0]) > PE_INDEX32[AW+PW:0]) begin
+        rows_of = rows_of + 1'b1;
+      end
+    end
+  endfunction
+
+  reg [AW:0] in_rows_q;
+  reg [AW:0] out_rows_q;
+  always @(posedge clk_i) begin
+    in_rows_q <= rows_of(in_len_i);
+    out_rows_q <= rows_of(out_len_i);
+  end
+
+  // ---------------------------------------------------------------- memory bus decode
+  wire mb_hit = mb_valid_i & (mb_pe_i == PE_INDEX32[7:0]) & io_mode_i;
+  wire mb_act = mb_hit & (mb_sel_i == SEL_ACT);
+  wire mb_ptr = mb_hit & (mb_sel_i == SEL_PTR);
+  wire mb_spmat = mb_hit & (mb_sel_i == SEL_SPMAT);
+
+  // ---------------------------------------------------------------- activation files
+  wire leaf_re;
+  wire [AW-1:0] leaf_raddr;
+  wire wb_act_we;
+  wire [AW-1:0] wb_act_waddr;
+  wire [15:0] wb_act_wdata;
+  wire [15:0] act_rdata;
+
+  eie_ram_sdp #(
+    .Width(16),
+    .Depth(2 * ActEntries)
+  ) u_act (
+    .clk_i(clk_i),
+    .we_i(io_mode_i ? (mb_act & mb_we_i) : wb_act_we),
+    .waddr_i(io_mode_i ? mb_addr_i[AW:0] : {~src_file_i, wb_act_waddr}),
+    .wdata_i(io_mode_i ? mb_wdata_i[15:0] : wb_act_wdata),
+    .re_i(io_mode_i ? (mb_act & ~mb_we_i) : leaf_re),
+    .raddr_i(io_mode_i ? mb_addr_i[AW:0] : {src_file_i, leaf_raddr}),
+    .rdata_o(act_rdata)
+  );
+
+  eie_lnzd_leaf #(
+    .NumPes(NumPes),
+    .PeIndex(PeIndex),
+    .ActEntries(ActEntries)
+  ) u_leaf (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .flush_i(flush_i),
+    .start_i(compute_start_i),
+    .count_i(in_rows_q),
+    .re_o(leaf_re),
+    .raddr_o(leaf_raddr),
+    .rdata_i(act_rdata),
+    .valid_o(lz_valid_o),
+    .data_o(lz_data_o),
+    .ready_i(lz_ready_i),
+    .done_o(leaf_done_o)
+  );
+
+  // ---------------------------------------------------------------- activation queue
+  wire q_empty;
+  wire q_full;
+  wire [QCW-1:0] q_count;
+  wire [31:0] q_head;
+  wire q_pop;
+
+  eie_fifo #(
+    .Width(32),
+    .Depth(QueueDepth)
+  ) u_queue (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .flush_i(flush_i),
+    .push_i(bcast_valid_i),
+    .data_i({bcast_j_i, bcast_a_i}),
+    .pop_i(q_pop),
+    .head_o(q_head),
+    .empty_o(q_empty),
+    .full_o(q_full),
+    .count_o(q_count)
+  );
+
+  // Registered fullness for the CCU's stall decision: "full" means no room for a broadcast
+  // in the next cycle, "nearly" means no room for two.
+  wire [QCW:0] q_count_next = {1'b0, q_count} + {{QCW{1'b0}}, bcast_valid_i & ~q_full} -
+                              {{QCW{1'b0}}, q_pop & ~q_empty};
+  wire nearly_d;
+  generate
+    if (QueueDepth > 1) begin : g_nearly
+      assign nearly_d = (q_count_next >= QNEAR32[QCW:0]);
+    end else begin : g_nearly_always
+      assign nearly_d = 1'b1;
+    end
+  endgenerate
+  reg full_q, nearly_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      full_q <= 1'b0;
+      nearly_q <= 1'b0;
+    end else begin
+      full_q <= ~flush_i & (q_count_next >= QDEPTH32[QCW:0]);
+      nearly_q <= ~flush_i & nearly_d;
+    end
+  end
+
+  // ---------------------------------------------------------------- pointer read
+  wire [PAW-1:0] ptr_addr_a;
+  wire [PAW-1:0] ptr_addr_b;
+  wire [PVW-1:0] ptr_rdata_a;
+  wire [PVW-1:0] ptr_rdata_b;
+  wire col_valid;
+  wire [15:0] col_a;
+  wire [15:0] col_j;
+  wire [SW-1:0] col_w_first;
+  wire [SW-1:0] col_w_last;
+  wire [2:0] col_lo;
+  wire [2:0] col_hi;
+  wire col_pop;
+  wire ptr_err;
+  wire [7:0] ptr_err_code;
+  wire [15:0] ptr_err_col;
+  wire ptr_idle;
+
+  // A pointer written over the bus saturates at the largest value the RAM holds, which is
+  // past the end of the sparse-matrix memory, so a huge pointer still ends in PTR_PAST_END.
+  wire [PVW-1:0] ptr_wdata = (|(mb_wdata_i >> PVW)) ? {PVW{1'b1}} : mb_wdata_i[PVW-1:0];
+
+  eie_ram_dp #(
+    .Width(PVW),
+    .Depth(PtrEntries)
+  ) u_ptr_ram (
+    .clk_i(clk_i),
+    .addr_a_i(io_mode_i ? {mb_addr_i[0], mb_addr_i[PAW-1:1]} : ptr_addr_a),
+    .we_a_i(mb_ptr & mb_we_i),
+    .wdata_a_i(ptr_wdata),
+    .rdata_a_o(ptr_rdata_a),
+    .addr_b_i(ptr_addr_b),
+    .rdata_b_o(ptr_rdata_b)
+  );
+
+  eie_ptr_read #(
+    .PtrEntries(PtrEntries),
+    .SpmatWords(SpmatWords)
+  ) u_ptr (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .flush_i(flush_i),
+    .ptr_base_i(ptr_base_i),
+    .q_valid_i(~q_empty),
+    .q_j_i(q_head[31:16]),
+    .q_a_i(q_head[15:0]),
+    .q_pop_o(q_pop),
+    .addr_a_o(ptr_addr_a),
+    .addr_b_o(ptr_addr_b),
+    .rdata_a_i(ptr_rdata_a),
+    .rdata_b_i(ptr_rdata_b),
+    .col_valid_o(col_valid),
+    .col_a_o(col_a),
+    .col_j_o(col_j),
+    .col_w_first_o(col_w_first),
+    .col_w_last_o(col_w_last),
+    .col_lo_o(col_lo),
+    .col_hi_o(col_hi),
+    .col_pop_i(col_pop),
+    .err_o(ptr_err),
+    .err_code_o(ptr_err_code),
+    .err_col_o(ptr_err_col),
+    .idle_o(ptr_idle)
+  );
+
+  // ---------------------------------------------------------------- sparse-matrix read
+  wire spm_re;
+  wire [SW-1:0] spm_raddr;
+  wire [63:0] spm_rdata;
+  wire wd_valid;
+  wire [55:0] wd_offs;
+  wire [31:0] wd_v;
+  wire [7:0] wd_useful;
+  wire [3:0] wd_count;
+  wire wd_first;
+  wire [15:0] wd_a;
+  wire [15:0] wd_j;
+  wire wd_pop;
+  wire spm_idle;
+
+  eie_ram_sdp #(
+    .Width(64),
+    .Depth(SpmatWords),
+    .LaneWidth(32)
+  ) u_spmat_ram (
+    .clk_i(clk_i),
+    .we_i((mb_spmat & mb_we_i) ? (mb_addr_i[0] ? 2'b10 : 2'b01) : 2'b00),
+    .waddr_i(mb_addr_i[SW:1]),
+    .wdata_i({mb_wdata_i, mb_wdata_i}),
+    .re_i(io_mode_i ? (mb_spmat & ~mb_we_i) : spm_re),
+    .raddr_i(io_mode_i ? mb_addr_i[SW:1] : spm_raddr),
+    .rdata_o(spm_rdata)
+  );
+
+  eie_spmat_read #(
+    .SpmatWords(SpmatWords)
+  ) u_spmat (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .flush_i(flush_i),
+    .col_valid_i(col_valid),
+    .col_a_i(col_a),
+    .col_j_i(col_j),
+    .col_w_first_i(col_w_first),
+    .col_w_last_i(col_w_last),
+    .col_lo_i(col_lo),
+    .col_hi_i(col_hi),
+    .col_pop_o(col_pop),
+    .re_o(spm_re),
+    .raddr_o(spm_raddr),
+    .rdata_i(spm_rdata),
+    .wd_valid_o(wd_valid),
+    .wd_offs_o(wd_offs),
+    .wd_v_o(wd_v),
+    .wd_useful_o(wd_useful),
+    .wd_count_o(wd_count),
+    .wd_first_o(wd_first),
+    .wd_a_o(wd_a),
+    .wd_j_o(wd_j),
+    .wd_pop_i(wd_pop),
+    .idle_o(spm_idle)
+  );
+
+  // ---------------------------------------------------------------- entry select
+  wire [3:0] loaded;
+  wire e_valid;
+  wire [AW-1:0] e_row;
+  wire [3:0] e_v;
+  wire [15:0] e_a;
+  wire sel_err;
+  wire [15:0] sel_err_col;
+  wire sel_idle;
+
+  eie_entry_select #(
+    .ActEntries(ActEntries)
+  ) u_select (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .flush_i(flush_i),
+    .rows_i(out_rows_q),
+    .wd_valid_i(wd_valid),
+    .wd_offs_i(wd_offs),
+    .wd_v_i(wd_v),
+    .wd_useful_i(wd_useful),
+    .wd_count_i(wd_count),
+    .wd_first_i(wd_first),
+    .wd_a_i(wd_a),
+    .wd_j_i(wd_j),
+    .wd_pop_o(wd_pop),
+    .loaded_o(loaded),
+    .e_valid_o(e_valid),
+    .e_row_o(e_row),
+    .e_v_o(e_v),
+    .e_a_o(e_a),
+    .err_o(sel_err),
+    .err_col_o(sel_err_col),
+    .idle_o(sel_idle)
+  );
+
+  // ---------------------------------------------------------------- arithmetic, accumulators
+  wire ar_re;
+  wire [AW-1:0] ar_raddr;
+  wire ar_we;
+  wire [AW-1:0] ar_waddr;
+  wire [47:0] ar_wdata;
+  wire ar_idle;
+  wire wb_re;
+  wire [AW-1:0] wb_raddr;
+  wire wb_we;
+  wire [AW-1:0] wb_waddr;
+  wire [47:0] acc_rdata;
+
+  eie_arith #(
+    .ActEntries(ActEntries)
+  ) u_arith (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .flush_i(flush_i),
+    .e_valid_i(e_valid),
+    .e_row_i(e_row),
+    .e_v_i(e_v),
+    .e_a_i(e_a),
+    .cb_we_i(cb_we_i),
+    .cb_addr_i(cb_addr_i),
+    .cb_data_i(cb_data_i),
+    .acc_re_o(ar_re),
+    .acc_raddr_o(ar_raddr),
+    .acc_rdata_i(acc_rdata),
+    .acc_we_o(ar_we),
+    .acc_waddr_o(ar_waddr),
+    .acc_wdata_o(ar_wdata),
+    .idle_o(ar_idle)
+  );
+
+  // The compute, write-back and clearing phases never overlap.
+  wire zero_we = clr_en_i | wb_we;
+  eie_ram_sdp #(
+    .Width(48),
+    .Depth(ActEntries)
+  ) u_acc (
+    .clk_i(clk_i),
+    .we_i(zero_we | ar_we),
+    .waddr_i(clr_en_i ? clr_addr_i : (wb_we ? wb_waddr : ar_waddr)),
+    .wdata_i(zero_we ? 48'd0 : ar_wdata),
+    .re_i(wb_re | ar_re),
+    .raddr_i(wb_re ? wb_raddr : ar_raddr),
+    .rdata_o(acc_rdata)
+  );
+
+  eie_writeback #(
+    .ActEntries(ActEntries)
+  ) u_wb (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .flush_i(flush_i),
+    .start_i(wb_start_i),
+    .rows_i(out_rows_q),
+    .shift_i(shift_i),
+    .round_i(round_i),
+    .sat_mask_i(sat_mask_i),
+    .relu_i(relu_i),
+    .acc_re_o(wb_re),
+    .acc_raddr_o(wb_raddr),
+    .acc_rdata_i(acc_rdata),
+    .acc_we_o(wb_we),
+    .acc_waddr_o(wb_waddr),
+    .act_we_o(wb_act_we),
+    .act_waddr_o(wb_act_waddr),
+    .act_wdata_o(wb_act_wdata),
+    .busy_o(wb_busy_o)
+  );
+
+  // ---------------------------------------------------------------- state, errors
+  wire idle = q_empty & ptr_idle & spm_idle & sel_idle & ar_idle;
+
+  // ---------------------------------------------------------------- counters
+  reg [31:0] entries_q, busy_q, starved_q, qfull_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      entries_q <= 32'd0;
+      busy_q <= 32'd0;
+      starved_q <= 32'd0;
+      qfull_q <= 32'd0;
+    end else if (cnt_clr_i) begin
+      entries_q <= 32'd0;
+      busy_q <= 32'd0;
+      starved_q <= 32'd0;
+      qfull_q <= 32'd0;
+    end else begin
+      entries_q <= entries_q + {28'd0, loaded};
+      busy_q <= busy_q + {31'd0, e_valid};
+      starved_q <= starved_q + {31'd0, compute_i & idle};
+      qfull_q <= qfull_q + {31'd0, compute_i & q_full};
+    end
+  end
+
+  // ---------------------------------------------------------------- bus read data
+  // Request in cycle t, RAM data in t+2, registered answer in t+3. For the counters the
+  // address is the byte offset inside the PE's counter block.
+  reg rd1_q, rd2_q;
+  reg [1:0] rd1_sel_q, rd2_sel_q;
+  reg [3:0] rd1_low_q, rd2_low_q;
+  reg rvalid_q;
+  reg [31:0] rdata_q, rdata_d;
+
+  always @* begin
+    case (rd2_sel_q)
+      SEL_ACT:   rdata_d = {{16{act_rdata[15]}}, act_rdata};
+      SEL_PTR:   rdata_d = {{(32 - PVW){1'b0}}, ptr_rdata_a};
+      SEL_SPMAT: rdata_d = rd2_low_q[0] ? spm_rdata[63:32] : spm_rdata[31:0];
+      SEL_COUNTER: begin
+        case ({20'd0, rd2_low_q})
+          EIE_PE_ENTRIES: rdata_d = entries_q;
+          EIE_PE_BUSY:    rdata_d = busy_q;
+          EIE_PE_STARVED: rdata_d = starved_q;
+          default:        rdata_d = qfull_q;
+        endcase
+      end
+      default:   rdata_d = 32'd0;
+    endcase
+    if (!rd2_q) begin
+      rdata_d = 32'd0;
+    end
+  end
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      rd1_q <= 1'b0;
+      rd2_q <= 1'b0;
+      rvalid_q <= 1'b0;
+    end else begin
+      rd1_q <= mb_hit & ~mb_we_i;
+      rd2_q <= rd1_q;
+      rvalid_q <= rd2_q;
+    end
+  end
+
+  always @(posedge clk_i) begin
+    rd1_sel_q <= mb_sel_i;
+    rd1_low_q <= mb_addr_i[3:0];
+    rd2_sel_q <= rd1_sel_q;
+    rd2_low_q <= rd1_low_q;
+    rdata_q <= rdata_d;
+  end
+
+  /* verilator lint_off UNUSEDSIGNAL */
+  // Address bits above what this build's memories use are checked by the decoder.
+  wire unused_mb_addr = |mb_addr_i;
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  assign full_o = full_q;
+  assign nearly_o = nearly_q;
+  assign idle_o = idle;
+  assign err_o = ptr_err | sel_err;
+  assign err_code_o = sel_err ? EIE_ERR_ROW_OVERFLOW : ptr_err_code;
+  assign err_col_o = sel_err ? sel_err_col : ptr_err_col;
+  assign mb_rvalid_o = rvalid_q;
+  assign mb_rdata_o = rdata_q;
+endmodule
+`default_nettype wire

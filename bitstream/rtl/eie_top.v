@@ -1,0 +1,385 @@
+`default_nettype none
+// EIE accelerator core: AXI4-Lite slave (registers and memory windows, memmap regs.rs), the
+// central control unit with the layer program, the LNZD tree and NumPes processing
+// elements. See README.md for the micro-architecture.
+module eie_top #(
+  parameter integer NumPes = 4,        // PEs, power of two 1..256
+  parameter integer QueueDepth = 8,    // activation queue entries per PE, 1..64
+  parameter integer SpmatWords = 1024, // sparse-matrix words (64 bits) per PE, power of two >= 2
+  parameter integer PtrEntries = 1024, // column pointers per PE, power of two >= 4
+  parameter integer ActEntries = 256,  // activations per PE per file, power of two >= 2
+  parameter integer MaxLayers = 4      // layer descriptors, 1..16
+) (
+  input  wire        clk_i,
+  input  wire        rst_ni,
+  input  wire [23:0] s_axil_awaddr,
+  input  wire        s_axil_awvalid,
+  output wire        s_axil_awready,
+  input  wire [31:0] s_axil_wdata,
+  input  wire [3:0]  s_axil_wstrb,
+  input  wire        s_axil_wvalid,
+  output wire        s_axil_wready,
+  output wire [1:0]  s_axil_bresp,
+  output wire        s_axil_bvalid,
+  input  wire        s_axil_bready,
+  input  wire [23:0] s_axil_araddr,
+  input  wire        s_axil_arvalid,
+  output wire        s_axil_arready,
+  output wire [31:0] s_axil_rdata,
+  output wire [1:0]  s_axil_rresp,
+  output wire        s_axil_rvalid,
+  input  wire        s_axil_rready,
+  output wire        irq_o
+);
+  localparam integer AW = $clog2(ActEntries);
+  localparam integer PW = $clog2(NumPes);
+  localparam integer PAW = $clog2(PtrEntries);
+  localparam integer LW = $clog2(MaxLayers);
+  localparam integer LENW = AW + PW + 1;
+
+  generate
+    if (NumPes < 1 || NumPes > 256 || (NumPes & (NumPes - 1)) != 0 ||
+        QueueDepth < 1 || QueueDepth > 64 ||
+        SpmatWords < 2 || (SpmatWords & (SpmatWords - 1)) != 0 ||
+        PtrEntries < 4 || (PtrEntries & (PtrEntries - 1)) != 0 ||
+        ActEntries < 2 || (ActEntries & (ActEntries - 1)) != 0 ||
+        MaxLayers < 1 || MaxLayers > 16) begin : g_bad_params
+`ifdef __ICARUS__
+      initial $fatal(1, "eie_top: NumPes must be a power of two 1..256, QueueDepth 1..64, SpmatWords, PtrEntries (>= 4) and ActEntries powers of two >= 2, MaxLayers 1..16");
+`else
+      $error("eie_top: NumPes must be a power of two 1..256, QueueDepth 1..64, SpmatWords, PtrEntries (>= 4) and ActEntries powers of two >= 2, MaxLayers 1..16");
+`endif
+    end
+  endgenerate
+
+  // ---------------------------------------------------------------- AXI4-Lite front end
+  wire req_valid;
+  wire req_write;
+  wire [23:0] req_addr;
+  wire [31:0] req_wdata;
+  wire resp_valid;
+  wire [31:0] resp_rdata;
+  wire [1:0] resp_code;
+
+  eie_axil_slave #(
+    .AddrWidth(24)
+  ) u_axil (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .s_axil_awaddr(s_axil_awaddr),
+    .s_axil_awvalid(s_axil_awvalid),
+    .s_axil_awready(s_axil_awready),
+    .s_axil_wdata(s_axil_wdata),
+    .s_axil_wstrb(s_axil_wstrb),
+    .s_axil_wvalid(s_axil_wvalid),
+    .s_axil_wready(s_axil_wready),
+    .s_axil_bresp(s_axil_bresp),
+    .s_axil_bvalid(s_axil_bvalid),
+    .s_axil_bready(s_axil_bready),
+    .s_axil_araddr(s_axil_araddr),
+    .s_axil_arvalid(s_axil_arvalid),
+    .s_axil_arready(s_axil_arready),
+    .s_axil_rdata(s_axil_rdata),
+    .s_axil_rresp(s_axil_rresp),
+    .s_axil_rvalid(s_axil_rvalid),
+    .s_axil_rready(s_axil_rready),
+    .req_valid_o(req_valid),
+    .req_write_o(req_write),
+    .req_addr_o(req_addr),
+    .req_wdata_o(req_wdata),
+    .resp_valid_i(resp_valid),
+    .resp_rdata_i(resp_rdata),
+    .resp_code_i(resp_code)
+  );
+
+  // ---------------------------------------------------------------- registers and windows
+  wire start;
+  wire abort;
+  wire clr_done;
+  wire clr_error;
+  wire [31:0] num_layers;
+  wire [MaxLayers*32-1:0] desc_in_len;
+  wire [MaxLayers*32-1:0] desc_out_len;
+  wire [MaxLayers*32-1:0] desc_ptr_base;
+  wire [MaxLayers*8-1:0] desc_shift;
+  wire [MaxLayers-1:0] desc_relu;
+  wire [MaxLayers-1:0] desc_bias;
+  wire [MaxLayers*16-1:0] desc_bias_act;
+  wire busy;
+  wire done;
+  wire error;
+  wire [7:0] err_code;
+  wire [7:0] err_layer;
+  wire [31:0] err_info;
+  wire [31:0] cycles;
+  wire [31:0] stalls;
+  wire [MaxLayers*32-1:0] layer_cycles;
+  wire ccu_cb_re;
+  wire [LW+3:0] ccu_cb_raddr;
+  wire [15:0] cb_rdata;
+  wire mb_valid;
+  wire mb_we;
+  wire [1:0] mb_sel;
+  wire [7:0] mb_pe;
+  wire [23:0] mb_addr;
+  wire [31:0] mb_wdata;
+  reg mb_rvalid_q;
+  reg [31:0] mb_rdata_q;
+
+  eie_regs #(
+    .NumPes(NumPes),
+    .QueueDepth(QueueDepth),
+    .SpmatWords(SpmatWords),
+    .PtrEntries(PtrEntries),
+    .ActEntries(ActEntries),
+    .MaxLayers(MaxLayers)
+  ) u_regs (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .req_valid_i(req_valid),
+    .req_write_i(req_write),
+    .req_addr_i(req_addr),
+    .req_wdata_i(req_wdata),
+    .resp_valid_o(resp_valid),
+    .resp_rdata_o(resp_rdata),
+    .resp_code_o(resp_code),
+    .start_o(start),
+    .abort_o(abort),
+    .clr_done_o(clr_done),
+    .clr_error_o(clr_error),
+    .num_layers_o(num_layers),
+    .desc_in_len_o(desc_in_len),
+    .desc_out_len_o(desc_out_len),
+    .desc_ptr_base_o(desc_ptr_base),
+    .desc_shift_o(desc_shift),
+    .desc_relu_o(desc_relu),
+    .desc_bias_o(desc_bias),
+    .desc_bias_act_o(desc_bias_act),
+    .busy_i(busy),
+    .done_i(done),
+    .error_i(error),
+    .err_code_i(err_code),
+    .err_layer_i(err_layer),
+    .err_info_i(err_info),
+    .cycles_i(cycles),
+    .stalls_i(stalls),
+    .layer_cycles_i(layer_cycles),
+    .ccu_cb_re_i(ccu_cb_re),
+    .ccu_cb_raddr_i(ccu_cb_raddr),
+    .cb_rdata_o(cb_rdata),
+    .mb_valid_o(mb_valid),
+    .mb_we_o(mb_we),
+    .mb_sel_o(mb_sel),
+    .mb_pe_o(mb_pe),
+    .mb_addr_o(mb_addr),
+    .mb_wdata_o(mb_wdata),
+    .mb_rvalid_i(mb_rvalid_q),
+    .mb_rdata_i(mb_rdata_q),
+    .irq_o(irq_o)
+  );
+
+  // ---------------------------------------------------------------- CCU
+  wire io_mode;
+  wire flush;
+  wire cnt_clr;
+  wire clr_en;
+  wire [AW-1:0] clr_addr;
+  wire pe_cb_we;
+  wire [3:0] pe_cb_addr;
+  wire [15:0] pe_cb_data;
+  wire src_file;
+  wire [LENW-1:0] in_len;
+  wire [LENW-1:0] out_len;
+  wire [PAW-1:0] ptr_base;
+  wire [5:0] shift;
+  wire [47:0] round;
+  wire [48:0] sat_mask;
+  wire relu;
+  wire compute;
+  wire compute_start;
+  wire wb_start;
+  wire bcast_valid;
+  wire [15:0] bcast_j;
+  wire [15:0] bcast_a;
+  wire [NumPes-1:0] pe_full;
+  wire [NumPes-1:0] pe_nearly;
+  wire [NumPes-1:0] pe_idle;
+  wire [NumPes-1:0] pe_wb_busy;
+  wire [NumPes-1:0] pe_err;
+  wire [NumPes*8-1:0] pe_err_code;
+  wire [NumPes*16-1:0] pe_err_col;
+  wire [NumPes-1:0] leaf_valid;
+  wire [NumPes*32-1:0] leaf_data;
+  wire [NumPes-1:0] leaf_ready;
+  wire [NumPes-1:0] leaf_done;
+  wire root_valid;
+  wire [31:0] root_data;
+  wire root_ready;
+  wire tree_empty;
+  wire [NumPes-1:0] pe_rvalid;
+  wire [NumPes*32-1:0] pe_rdata;
+
+  eie_ccu #(
+    .NumPes(NumPes),
+    .PtrEntries(PtrEntries),
+    .ActEntries(ActEntries),
+    .MaxLayers(MaxLayers)
+  ) u_ccu (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .start_i(start),
+    .abort_i(abort),
+    .clr_done_i(clr_done),
+    .clr_error_i(clr_error),
+    .num_layers_i(num_layers),
+    .desc_in_len_i(desc_in_len),
+    .desc_out_len_i(desc_out_len),
+    .desc_ptr_base_i(desc_ptr_base),
+    .desc_shift_i(desc_shift),
+    .desc_relu_i(desc_relu),
+    .desc_bias_i(desc_bias),
+    .desc_bias_act_i(desc_bias_act),
+    .cb_re_o(ccu_cb_re),
+    .cb_raddr_o(ccu_cb_raddr),
+    .cb_rdata_i(cb_rdata),
+    .busy_o(busy),
+    .done_o(done),
+    .error_o(error),
+    .err_code_o(err_code),
+    .err_layer_o(err_layer),
+    .err_info_o(err_info),
+    .cycles_o(cycles),
+    .stalls_o(stalls),
+    .layer_cycles_o(layer_cycles),
+    .io_mode_o(io_mode),
+    .flush_o(flush),
+    .cnt_clr_o(cnt_clr),
+    .clr_en_o(clr_en),
+    .clr_addr_o(clr_addr),
+    .pe_cb_we_o(pe_cb_we),
+    .pe_cb_addr_o(pe_cb_addr),
+    .pe_cb_data_o(pe_cb_data),
+    .src_file_o(src_file),
+    .in_len_o(in_len),
+    .out_len_o(out_len),
+    .ptr_base_o(ptr_base),
+    .shift_o(shift),
+    .round_o(round),
+    .sat_mask_o(sat_mask),
+    .relu_o(relu),
+    .compute_o(compute),
+    .compute_start_o(compute_start),
+    .wb_start_o(wb_start),
+    .bcast_valid_o(bcast_valid),
+    .bcast_j_o(bcast_j),
+    .bcast_a_o(bcast_a),
+    .any_full_i(|pe_full),
+    .any_nearly_i(|pe_nearly),
+    .all_idle_i(&pe_idle),
+    .any_wb_busy_i(|pe_wb_busy),
+    .pe_err_i(pe_err),
+    .pe_err_code_i(pe_err_code),
+    .pe_err_col_i(pe_err_col),
+    .root_valid_i(root_valid),
+    .root_data_i(root_data),
+    .root_ready_o(root_ready),
+    .tree_idle_i(tree_empty & (&leaf_done))
+  );
+
+  // ---------------------------------------------------------------- LNZD tree
+  eie_lnzd_tree #(
+    .NumPes(NumPes),
+    .Width(32)
+  ) u_tree (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .flush_i(flush),
+    .leaf_valid_i(leaf_valid),
+    .leaf_data_i(leaf_data),
+    .leaf_ready_o(leaf_ready),
+    .root_valid_o(root_valid),
+    .root_data_o(root_data),
+    .root_ready_i(root_ready),
+    .empty_o(tree_empty)
+  );
+
+  // ---------------------------------------------------------------- PEs
+  genvar k;
+  generate
+    for (k = 0; k < NumPes; k = k + 1) begin : g_pe
+      eie_pe #(
+        .NumPes(NumPes),
+        .PeIndex(k),
+        .QueueDepth(QueueDepth),
+        .SpmatWords(SpmatWords),
+        .PtrEntries(PtrEntries),
+        .ActEntries(ActEntries)
+      ) u_pe (
+        .clk_i(clk_i),
+        .rst_ni(rst_ni),
+        .io_mode_i(io_mode),
+        .flush_i(flush),
+        .cnt_clr_i(cnt_clr),
+        .clr_en_i(clr_en),
+        .clr_addr_i(clr_addr),
+        .cb_we_i(pe_cb_we),
+        .cb_addr_i(pe_cb_addr),
+        .cb_data_i(pe_cb_data),
+        .src_file_i(src_file),
+        .in_len_i(in_len),
+        .out_len_i(out_len),
+        .ptr_base_i(ptr_base),
+        .shift_i(shift),
+        .round_i(round),
+        .sat_mask_i(sat_mask),
+        .relu_i(relu),
+        .compute_i(compute),
+        .compute_start_i(compute_start),
+        .wb_start_i(wb_start),
+        .bcast_valid_i(bcast_valid),
+        .bcast_j_i(bcast_j),
+        .bcast_a_i(bcast_a),
+        .full_o(pe_full[k]),
+        .nearly_o(pe_nearly[k]),
+        .idle_o(pe_idle[k]),
+        .wb_busy_o(pe_wb_busy[k]),
+        .err_o(pe_err[k]),
+        .err_code_o(pe_err_code[k*8 +: 8]),
+        .err_col_o(pe_err_col[k*16 +: 16]),
+        .lz_valid_o(leaf_valid[k]),
+        .lz_data_o(leaf_data[k*32 +: 32]),
+        .lz_ready_i(leaf_ready[k]),
+        .leaf_done_o(leaf_done[k]),
+        .mb_valid_i(mb_valid),
+        .mb_we_i(mb_we),
+        .mb_sel_i(mb_sel),
+        .mb_pe_i(mb_pe),
+        .mb_addr_i(mb_addr),
+        .mb_wdata_i(mb_wdata),
+        .mb_rvalid_o(pe_rvalid[k]),
+        .mb_rdata_o(pe_rdata[k*32 +: 32])
+      );
+    end
+  endgenerate
+
+  // Memory-bus read data: only the addressed PE answers, the others give zero.
+  reg [31:0] rdata_or;
+  integer p;
+  always @* begin
+    rdata_or = 32'd0;
+    for (p = 0; p < NumPes; p = p + 1) begin
+      rdata_or = rdata_or | pe_rdata[p*32 +: 32];
+    end
+  end
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      mb_rvalid_q <= 1'b0;
+      mb_rdata_q <= 32'd0;
+    end else begin
+      mb_rvalid_q <= |pe_rvalid;
+      mb_rdata_q <= rdata_or;
+    end
+  end
+endmodule
+`default_nettype wire
