@@ -275,7 +275,21 @@ impl Codebook {
 
 /// Checks that every value is finite, naming the first that is not.
 fn check_finite(layer: &str, what: &'static str, values: &[f32], cols: usize) -> Result<()> {
-    match values.par_iter().position_first(|v| !v.is_finite()) {
+    const PIECE: usize = 1 << 16;
+    let first_bad = values
+        .par_chunks(PIECE)
+        .enumerate()
+        .find_map_first(|(c, piece)| {
+            if piece.iter().fold(true, |ok, v| ok & v.is_finite()) {
+                None
+            } else {
+                piece
+                    .iter()
+                    .position(|v| !v.is_finite())
+                    .map(|i| c * PIECE + i)
+            }
+        });
+    match first_bad {
         None => Ok(()),
         Some(i) => Err(Error::NonFinite {
             layer: layer.to_owned(),
@@ -446,6 +460,11 @@ pub fn compress(
 ) -> Result<(Model, Report)> {
     check_layers(layers)?;
     check_options(layers, opts)?;
+    let shapes: Vec<(usize, usize, bool)> = layers
+        .iter()
+        .map(|l| (l.rows, l.cols, l.bias.is_some()))
+        .collect();
+    encode::check_shapes_fit(&shapes, opts.num_pes)?;
     progress.begin(3 * layers.len() as u64 + 2);
     let mut codes = Vec::with_capacity(layers.len());
     progress.step(&format!("{}: pruning", layers[0].name));
@@ -607,7 +626,10 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.to_string(), "layer 'fc1': weight [1, 1] is NaN");
         let err = compress(
-            &[layer("fc1", 2, 3, vec![1.0; 6]), layer("fc2", 4, 3, vec![1.0; 12])],
+            &[
+                layer("fc1", 2, 3, vec![1.0; 6]),
+                layer("fc2", 4, 3, vec![1.0; 12]),
+            ],
             &CompressOptions::new(Density::All(0.5)),
             &NoProgress,
         )

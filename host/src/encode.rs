@@ -108,8 +108,10 @@ fn max_centroid(layer: &LayerCodes) -> f64 {
 ///   gets as many fractional bits as the largest magnitude seen allows (vectors whose length
 ///   is not the first layer's input length are skipped: [`crate::compress::compress`] refuses
 ///   them first). Without, the input format is `input_frac` (or [`DEFAULT_INPUT_FRAC`]) and
-///   each layer's output gets a safe bound: the largest row sum of `|weight|` times the
-///   largest input its format can hold, plus `|bias|`, so no output can saturate.
+///   each layer's output format comes from a safe bound: interval arithmetic from the range
+///   the input format can hold, through each row's positive and negative weights, the bias
+///   and the ReLU, so no output can saturate. Safe bounds grow layer by layer and cost
+///   precision; calibration data gives formats that fit the real activations.
 /// - An explicit `input_frac` wins over the calibration data.
 ///
 /// Every format is kept legal: at most 15 fractional bits (14 for the input of a layer with a
@@ -133,17 +135,24 @@ pub fn choose_formats(
     };
     let mut out_frac = Vec::with_capacity(layers.len());
     let mut in_f = in0;
-    // Largest input magnitude the current format can hold.
-    let mut in_bound = 32768.0 / f64::from(in_f).exp2();
+    // The range of the current layer's inputs: what their format can hold, to begin with.
+    let representable = |f: u32| {
+        let step = 1.0 / f64::from(f).exp2();
+        (f64::from(i16::MIN) * step, f64::from(i16::MAX) * step)
+    };
+    let mut in_range = representable(in_f);
     for (l, layer) in layers.iter().enumerate() {
         let cap = in_frac_cap(layers, l + 1).min(in_f + w_frac[l]);
         let bound = match &observed {
             Some(maxima) => maxima[l + 1],
-            None => l1_bound(layer, in_bound),
+            None => {
+                let (lo, hi) = output_range(layer, in_range);
+                let (min, max) = representable(frac_for(lo.abs().max(hi.abs()), cap));
+                in_range = (lo.max(min), hi.min(max));
+                lo.abs().max(hi.abs())
+            }
         };
         let f = frac_for(bound, cap);
-        let representable = 32768.0 / f64::from(f).exp2();
-        in_bound = bound.min(representable);
         out_frac.push(f as u8);
         in_f = f;
     }
@@ -154,25 +163,34 @@ pub fn choose_formats(
     }
 }
 
-/// The largest `|output|` a layer can produce for inputs within `±in_bound`.
-fn l1_bound(layer: &LayerCodes, in_bound: f64) -> f64 {
+/// The range of a layer's outputs for inputs within `[lo, hi]` (interval arithmetic per row:
+/// positive weights take the input's bound on their side, negative weights the other; the
+/// bias adds its shared weight; ReLU clips at 0).
+fn output_range(layer: &LayerCodes, (lo, hi): (f64, f64)) -> (f64, f64) {
     let stride = layer.columns();
+    let weight = |c: u8| f64::from(layer.centroids[usize::from(c & 0x0F)]);
     layer
         .codes
         .par_chunks(stride.max(1))
         .map(|row| {
             let (weights, bias) = row.split_at(layer.cols.min(row.len()));
-            let sum: f64 = weights
-                .iter()
-                .map(|&c| f64::from(layer.centroids[usize::from(c & 0x0F)].abs()))
-                .sum();
-            let b: f64 = bias
-                .iter()
-                .map(|&c| f64::from(layer.centroids[usize::from(c & 0x0F)].abs()))
-                .sum();
-            sum * in_bound + b
+            let (mut pos, mut neg) = (0.0f64, 0.0f64);
+            for &c in weights {
+                let w = weight(c);
+                if w > 0.0 {
+                    pos += w;
+                } else {
+                    neg += w;
+                }
+            }
+            let b: f64 = bias.iter().map(|&c| weight(c)).sum();
+            let (mut y_lo, mut y_hi) = (pos * lo + neg * hi + b, pos * hi + neg * lo + b);
+            if layer.relu {
+                (y_lo, y_hi) = (y_lo.max(0.0), y_hi.max(0.0));
+            }
+            (y_lo, y_hi)
         })
-        .reduce(|| 0.0, f64::max)
+        .reduce(|| (0.0, 0.0), |a, b| (a.0.min(b.0), a.1.max(b.1)))
 }
 
 /// Largest `|activation|` over the calibration vectors: entry 0 for the input, entry `l + 1`
@@ -362,8 +380,7 @@ pub fn encode(layers: &[LayerCodes], formats: &Formats, num_pes: u32) -> Result<
             geometry::MAX_LAYERS
         )));
     }
-    if formats.layer_w_frac.len() != layers.len() || formats.layer_out_frac.len() != layers.len()
-    {
+    if formats.layer_w_frac.len() != layers.len() || formats.layer_out_frac.len() != layers.len() {
         return Err(Error::options(format!(
             "formats for {} / {} layers, but there are {} layers",
             formats.layer_w_frac.len(),
@@ -380,6 +397,9 @@ pub fn encode(layers: &[LayerCodes], formats: &Formats, num_pes: u32) -> Result<
         ..Geometry::PAPER
     };
     let pes = num_pes as usize;
+    let shapes: Vec<(usize, usize, bool)> =
+        layers.iter().map(|l| (l.rows, l.cols, l.bias)).collect();
+    check_shapes_fit(&shapes, num_pes)?;
     let mut ptr_bases = Vec::with_capacity(layers.len());
     let mut ptr_total = 0u64;
     for layer in layers {
@@ -393,8 +413,6 @@ pub fn encode(layers: &[LayerCodes], formats: &Formats, num_pes: u32) -> Result<
         .max()
         .unwrap_or(0) as u64;
     let act_entries = max_len.div_ceil(u64::from(num_pes));
-    check_capacity("column pointers", ptr_total, regs::PTR_SPAN, 4, num_pes)?;
-    check_capacity("activations", act_entries, regs::ACT_SPAN, 4, num_pes)?;
 
     // Per PE: every layer's slice, laid out one after the other.
     let per_pe: Vec<Vec<PeSlice>> = (0..pes)
@@ -479,6 +497,31 @@ pub fn encode(layers: &[LayerCodes], formats: &Formats, num_pes: u32) -> Result<
     })
 }
 
+/// Checks, from the shapes alone, that the column pointers and activations of layers with
+/// these `(rows, cols, bias)` fit what the register map addresses for `num_pes` PEs (the
+/// sparse-matrix memory depends on the weights and is checked by [`encode`]).
+pub fn check_shapes_fit(shapes: &[(usize, usize, bool)], num_pes: u32) -> Result<()> {
+    check_num_pes(num_pes)?;
+    let pointers: u64 = shapes
+        .iter()
+        .map(|&(_, c, b)| c as u64 + u64::from(b) + 1)
+        .sum();
+    let longest = shapes
+        .iter()
+        .map(|&(r, _, _)| r)
+        .chain(shapes.first().map(|&(_, c, _)| c))
+        .max()
+        .unwrap_or(0) as u64;
+    check_capacity("column pointers", pointers, regs::PTR_SPAN, 4, num_pes)?;
+    check_capacity(
+        "activations",
+        longest.div_ceil(u64::from(num_pes)),
+        regs::ACT_SPAN,
+        4,
+        num_pes,
+    )
+}
+
 /// Fails when `needed` elements of `bytes` bytes per PE do not fit the register map's window
 /// of `span` bytes shared by `num_pes` PEs.
 fn check_capacity(
@@ -491,9 +534,7 @@ fn check_capacity(
     let limit = u64::from(span) / bytes / u64::from(num_pes);
     if needed > limit {
         let hint = match what {
-            "column pointers" => {
-                "; encode fewer layers per image (--layers) or use fewer PEs"
-            }
+            "column pointers" => "; encode fewer layers per image (--layers) or use fewer PEs",
             "sparse-matrix words" => "; prune harder or use more PEs",
             _ => "; use more PEs",
         };
@@ -689,7 +730,8 @@ mod tests {
         let f = choose_formats(std::slice::from_ref(&layer), None, None);
         assert_eq!(f.layer_w_frac, [15]);
         assert_eq!(f.input_frac, DEFAULT_INPUT_FRAC);
-        // Safe bound: 15/16 * 128 + 1/16 = 120.06 needs 7 integer bits: Q8.
+        // Safe bound: inputs in [-128, 128), so outputs within 15/16 * 128 + 1/16 = 120.06:
+        // 7 integer bits, Q8.
         assert_eq!(f.layer_out_frac, [8]);
         // With calibration: input 2.0 -> Q13 (2.0 in Q14 would be 32768); output
         // 15/16 * 2 + 1/16 = 1.9375 -> Q14.
@@ -699,6 +741,37 @@ mod tests {
         // An explicit input format wins, but is capped for the bias.
         let f = choose_formats(std::slice::from_ref(&layer), Some(&[vec![2.0]]), Some(15));
         assert_eq!(f.input_frac, 14);
+    }
+
+    #[test]
+    fn safe_bounds_follow_signs_through_relu() {
+        let mut half = [0.0; CODEBOOK];
+        half[1] = 0.5;
+        half[2] = -0.5;
+        let hidden = LayerCodes {
+            rows: 2,
+            cols: 1,
+            codes: vec![1, 2],
+            centroids: half,
+            bias: false,
+            relu: true,
+        };
+        let mut three_quarters = [0.0; CODEBOOK];
+        three_quarters[1] = 0.75;
+        three_quarters[2] = -0.75;
+        let last = LayerCodes {
+            rows: 1,
+            cols: 2,
+            codes: vec![1, 2],
+            centroids: three_quarters,
+            bias: false,
+            relu: false,
+        };
+        let f = choose_formats(&[hidden, last], None, Some(8));
+        // Inputs in [-128, 128): the hidden outputs lie in [0, 64] after the ReLU (Q8, as
+        // 64 in Q9 would be 32768). Then 0.75 x0 - 0.75 x1 lies in [-48, 48]: Q9, where the
+        // sum of magnitudes (96) would have given Q8.
+        assert_eq!(f.layer_out_frac, [8, 9]);
     }
 
     #[test]

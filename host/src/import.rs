@@ -7,6 +7,7 @@ use crate::{Error, Result};
 use ndarray::ArrayD;
 use ndarray_npy::{NpzReader, ReadDataError, ReadableElement};
 use py_literal::Value as PyValue;
+use rayon::prelude::*;
 use safetensors::{Dtype, SafeTensors};
 use std::cmp::Ordering;
 use std::fmt;
@@ -50,11 +51,25 @@ impl fmt::Display for OrderSource {
     }
 }
 
-/// A tensor read from a file, in f32.
-struct Tensor {
+/// A tensor of a file: converted to f32 already, or still raw (converted only if used).
+struct Tensor<'a> {
     name: String,
     shape: Vec<usize>,
-    data: Vec<f32>,
+    data: Data<'a>,
+}
+
+enum Data<'a> {
+    F32(Vec<f32>),
+    Raw(Dtype, &'a [u8]),
+}
+
+impl Tensor<'_> {
+    fn into_f32(self) -> Vec<f32> {
+        match self.data {
+            Data::F32(v) => v,
+            Data::Raw(dtype, raw) => convert(dtype, raw).unwrap_or_default(),
+        }
+    }
 }
 
 /// Loads the layers of a weights file.
@@ -62,7 +77,10 @@ struct Tensor {
 /// With `order`, exactly those layers in that order. Otherwise every `<layer>.weight` in the
 /// file: in the file's order if the shapes chain that way, else in natural sort order of the
 /// names (whether that chains is [`crate::compress::compress`]'s to check).
-pub fn load_weights(path: &Path, order: Option<&[String]>) -> Result<(Vec<DenseLayer>, OrderSource)> {
+pub fn load_weights(
+    path: &Path,
+    order: Option<&[String]>,
+) -> Result<(Vec<DenseLayer>, OrderSource)> {
     let bad = |reason: String| Error::Weights {
         path: path.to_owned(),
         reason,
@@ -86,13 +104,12 @@ pub fn load_weights(path: &Path, order: Option<&[String]>) -> Result<(Vec<DenseL
             }
         })?
     };
-    drop(bytes);
     assemble(path, tensors, order)
 }
 
 fn assemble(
     path: &Path,
-    mut tensors: Vec<Tensor>,
+    mut tensors: Vec<Tensor<'_>>,
     order: Option<&[String]>,
 ) -> Result<(Vec<DenseLayer>, OrderSource)> {
     let bad = |reason: String| Error::Weights {
@@ -163,7 +180,7 @@ fn assemble(
         };
         let bias = match take(&format!("{name}.bias")) {
             None => None,
-            Some(b) if b.shape == [rows] => Some(b.data),
+            Some(b) if b.shape == [rows] => Some(b.into_f32()),
             Some(b) => {
                 return Err(bad(format!(
                     "tensor '{name}.bias' has shape {:?}; expected [{rows}] to match \
@@ -176,7 +193,7 @@ fn assemble(
             name,
             rows,
             cols,
-            weight: weight.data,
+            weight: weight.into_f32(),
             bias,
         });
     }
@@ -194,7 +211,10 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
             (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
                 let da = a.find(|c: char| !c.is_ascii_digit()).unwrap_or(a.len());
                 let db = b.find(|c: char| !c.is_ascii_digit()).unwrap_or(b.len());
-                let (na, nb) = (a[..da].trim_start_matches('0'), b[..db].trim_start_matches('0'));
+                let (na, nb) = (
+                    a[..da].trim_start_matches('0'),
+                    b[..db].trim_start_matches('0'),
+                );
                 let by_value = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb));
                 if by_value != Ordering::Equal {
                     return by_value;
@@ -211,7 +231,7 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     }
 }
 
-fn read_safetensors(bytes: &[u8]) -> std::result::Result<Vec<Tensor>, String> {
+fn read_safetensors(bytes: &[u8]) -> std::result::Result<Vec<Tensor<'_>>, String> {
     let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(|e| e.to_string())?;
     let st = SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
@@ -220,12 +240,19 @@ fn read_safetensors(bytes: &[u8]) -> std::result::Result<Vec<Tensor>, String> {
             continue;
         }
         let view = st.tensor(&name).map_err(|e| e.to_string())?;
-        let data = convert(view.dtype(), view.data())
-            .ok_or_else(|| format!("tensor '{name}' has type {}; expected a float type", view.dtype()))?;
+        if !matches!(
+            view.dtype(),
+            Dtype::F32 | Dtype::F64 | Dtype::F16 | Dtype::BF16
+        ) {
+            return Err(format!(
+                "tensor '{name}' has type {}; expected a float type",
+                view.dtype()
+            ));
+        }
         out.push(Tensor {
             name,
             shape: view.shape().to_vec(),
-            data,
+            data: Data::Raw(view.dtype(), view.data()),
         });
     }
     Ok(out)
@@ -235,7 +262,7 @@ fn read_safetensors(bytes: &[u8]) -> std::result::Result<Vec<Tensor>, String> {
 fn convert(dtype: Dtype, raw: &[u8]) -> Option<Vec<f32>> {
     Some(match dtype {
         Dtype::F32 => raw
-            .chunks_exact(4)
+            .par_chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect(),
         Dtype::F64 => raw
@@ -302,7 +329,7 @@ impl ReadableElement for AnyFloat {
     }
 }
 
-fn read_npz(bytes: &[u8]) -> std::result::Result<Vec<Tensor>, String> {
+fn read_npz(bytes: &[u8]) -> std::result::Result<Vec<Tensor<'static>>, String> {
     let mut npz = NpzReader::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
     let names = npz.names().map_err(|e| e.to_string())?;
     let mut out = Vec::new();
@@ -315,7 +342,7 @@ fn read_npz(bytes: &[u8]) -> std::result::Result<Vec<Tensor>, String> {
             .map_err(|e| format!("array '{name}': {e}"))?;
         let shape = array.shape().to_vec();
         // Standard (row-major) order whatever the file's layout.
-        let data = array.iter().map(|v| v.0).collect();
+        let data = Data::F32(array.iter().map(|v| v.0).collect());
         out.push(Tensor { name, shape, data });
     }
     Ok(out)

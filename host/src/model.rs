@@ -289,7 +289,9 @@ impl Memories {
         match c.memory {
             Memory::Pointers => {
                 let (Some(dst), Some(written)) = (
-                    self.ptrs.get_mut(pe).and_then(|p| p.get_mut(offset..offset + n)),
+                    self.ptrs
+                        .get_mut(pe)
+                        .and_then(|p| p.get_mut(offset..offset + n)),
                     self.ptr_written
                         .get_mut(pe)
                         .and_then(|p| p.get_mut(offset..offset + n)),

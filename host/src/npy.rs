@@ -42,7 +42,10 @@ fn npy_error(path: &Path, e: impl std::fmt::Display) -> Error {
 fn rows<T: Clone>(path: &Path, a: ArrayD<T>) -> Result<Vec<Vec<T>>> {
     match a.ndim() {
         1 => Ok(vec![a.iter().cloned().collect()]),
-        2 => Ok(a.outer_iter().map(|r| r.iter().cloned().collect()).collect()),
+        2 => Ok(a
+            .outer_iter()
+            .map(|r| r.iter().cloned().collect())
+            .collect()),
         d => Err(npy_error(
             path,
             format!(
@@ -80,7 +83,9 @@ pub fn read_batch(path: &Path) -> Result<Batch> {
 
 fn read_error(path: &Path, e: ReadNpyError) -> Error {
     match e {
-        ReadNpyError::Io(source) => Error::io(path, source),
+        ReadNpyError::Io(source) if source.kind() != std::io::ErrorKind::UnexpectedEof => {
+            Error::io(path, source)
+        }
         e => npy_error(path, format!("not a readable .npy file ({e})")),
     }
 }

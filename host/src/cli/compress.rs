@@ -104,9 +104,8 @@ impl Args {
         drop(bar);
         drop(layers);
         let image = model.to_image();
-        std::fs::write(&self.output, &image).map_err(|e| {
-            Failure::new(format!("'{}': {e}", self.output.display()))
-        })?;
+        std::fs::write(&self.output, &image)
+            .map_err(|e| Failure::new(format!("'{}': {e}", self.output.display())))?;
         let text = if self.json {
             json(&Output {
                 order: order.to_string(),

@@ -60,8 +60,7 @@ impl Args {
                 (q, rows)
             }
             Batch::Raw(rows) => {
-                if let Some((row, x)) = rows.iter().enumerate().find(|(_, x)| x.len() != expected)
-                {
+                if let Some((row, x)) = rows.iter().enumerate().find(|(_, x)| x.len() != expected) {
                     return Err(eie::Error::InputLength {
                         row,
                         found: x.len(),

@@ -2,6 +2,7 @@
 //! the progress bar, and the report table.
 
 pub mod compress;
+pub mod demo;
 pub mod infer;
 pub mod inspect;
 mod table;

@@ -47,10 +47,7 @@ pub fn render(report: &Report) -> String {
                 "{}/{:.1}/{}",
                 l.entries_per_pe.min, l.entries_per_pe.mean, l.entries_per_pe.max
             ),
-            format!(
-                "Q{}*Q{}>>{}=Q{}",
-                f.in_frac, f.w_frac, f.shift, f.out_frac
-            ),
+            format!("Q{}*Q{}>>{}=Q{}", f.in_frac, f.w_frac, f.shift, f.out_frac),
             format!("{:.2}", l.bits_per_weight),
             bytes(l.stored_bytes),
             format!("{:.1}x", l.ratio),
@@ -62,13 +59,22 @@ pub fn render(report: &Report) -> String {
         format!("{}->{}", report.input_len, report.output_len),
         String::new(),
         String::new(),
-        report.layers.iter().map(|l| l.padding).sum::<u64>().to_string(),
+        report
+            .layers
+            .iter()
+            .map(|l| l.padding)
+            .sum::<u64>()
+            .to_string(),
         String::new(),
         String::new(),
         String::new(),
         bytes(report.stored_bytes),
         format!("{:.1}x", report.ratio),
-        format!("{} ({:.1}x)", bytes(report.huffman_bytes), report.huffman_ratio),
+        format!(
+            "{} ({:.1}x)",
+            bytes(report.huffman_bytes),
+            report.huffman_ratio
+        ),
     ]);
     let widths: Vec<usize> = (0..11)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
