@@ -18,6 +18,8 @@
 #![warn(missing_docs)]
 
 pub mod compress;
+#[cfg(feature = "train")]
+pub mod demo;
 pub mod encode;
 mod error;
 pub mod import;
