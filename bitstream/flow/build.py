@@ -98,6 +98,17 @@ def shell_line(cmd: list[str], cwd: Path) -> str:
     return f"(cd {rel(cwd)} && {quoted})"
 
 
+def rtl_revision(files: list[Path]) -> str:
+    """The last commit of the RTL sources, with `+dirty` when one has uncommitted changes."""
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    paths = [str(f) for f in files]
+    commit = git("log", "-1", "--format=%h", "--", *paths) or "unknown"
+    return commit + ("+dirty" if git("status", "--porcelain", "--", *paths) else "")
+
+
 def tool_version(name: str, flag: str) -> str:
     proc = subprocess.run(
         [tool(name), flag], cwd=ROOT, capture_output=True, text=True, check=False
@@ -215,6 +226,13 @@ def utilisation_from_log(log: Path) -> dict:
     return util
 
 
+def rtl_signal(name: str) -> str:
+    """The RTL signal a mapped cell or net is named after: Yosys and nextpnr derive names by
+    appending the cell that drives or uses the signal (`x_TRELLIS_FF_Q_3`, `x_LUT4_Z`)."""
+    cut = re.search(r"_(TRELLIS_|LUT4_|CCU2C_|PFUMX_|L6MUX21_|DP16KD_|MULT18X18D_)|\$", name)
+    return name[: cut.start()] if cut and cut.start() > 0 else name
+
+
 def summarise_path(cp: dict) -> dict:
     """The parts of a nextpnr critical path a reader needs: ends, delays, levels, RTL lines."""
     steps = cp.get("path", [])
@@ -231,7 +249,14 @@ def summarise_path(cp: dict) -> dict:
                     sources.append(src)
     start = steps[0]["from"] if steps else {}
     end = steps[-1]["to"] if steps else {}
+    signals: list[str] = []
+    for s in steps:
+        for name in (s["from"].get("cell", ""), s.get("net", "")):
+            sig = rtl_signal(name)
+            if sig and not sig.startswith("$") and sig not in signals:
+                signals.append(sig)
     return {
+        "rtl_signals": signals,
         "from_clock": cp.get("from", "?"),
         "to_clock": cp.get("to", "?"),
         "start": f"{start.get('cell', '?')}.{start.get('port', '?')}",
@@ -378,6 +403,7 @@ def markdown_report(rep: dict) -> str:
     lines = [f"# Bitstream build `{rep['build']}`", ""]
     lines.append(f"- mode: {rep['mode']} ({rep['top']}); part: {rep['part']}")
     lines.append("- core parameters: " + ", ".join(f"{k}={v}" for k, v in rep["params"].items()))
+    lines.append(f"- RTL revision: {rep['rtl']}")
     lines.append(f"- target clock: {rep['target_mhz']:g} MHz; seeds: {rep['seed_list']}")
     if rep.get("board"):
         lines.append(f"- board: {rep['board']['summary']}")
@@ -419,6 +445,8 @@ def markdown_report(rep: dict) -> str:
                 f"{cp['routing_ns']:.2f} routing, {cp['logic_levels']} logic levels), "
                 f"`{cp['start']}` -> `{cp['end']}`"
             )
+            if cp["rtl_signals"]:
+                lines.append("  - signals on the path: " + ", ".join(f"`{x}`" for x in cp["rtl_signals"]))
             if cp["rtl_sources"]:
                 lines.append("  - RTL on the path: " + ", ".join(f"`{s}`" for s in cp["rtl_sources"]))
     if rep["synth"]["warnings"]:
@@ -445,9 +473,12 @@ def print_summary(rep: dict) -> None:
     if worst:
         for cp in worst["critical_paths"]:
             print(
-                f"   critical path (seed {worst['seed']}) {cp['delay_ns']:.2f} ns: {cp['start']} -> "
-                f"{cp['end']} ({cp['logic_levels']} logic levels, {cp['routing_ns']:.2f} ns routing)"
+                f"   critical path (seed {worst['seed']}) {cp['delay_ns']:.2f} ns, "
+                f"{cp['logic_levels']} logic levels, {cp['routing_ns']:.2f} ns routing: "
+                + " -> ".join(cp["rtl_signals"])
             )
+            if cp["rtl_sources"]:
+                print("     RTL: " + ", ".join(cp["rtl_sources"]))
     for s in rep["seeds"]:
         if "error" in s:
             print(f"   seed {s['seed']}: {s['error']}")
@@ -511,6 +542,7 @@ def build(
         "top": top,
         "part": PART,
         "params": params,
+        "rtl": rtl_revision(rtl_sources(rtl_dir) + [rtl_dir / "eie_regs.vh"]),
         "target_mhz": freq,
         "seed_list": seeds,
         "tools": {
@@ -592,6 +624,7 @@ def sweep_row(point: dict, rep: dict) -> dict:
         "fmax": clk,
         "routed": rep["all_seeds_routed"],
         "errors": errors,
+        "rtl": rep.get("rtl", "?"),
         "synth_seconds": rep["synth"]["seconds"],
         "pnr_seconds": [s["seconds"] for s in rep["seeds"]],
     }
@@ -616,8 +649,8 @@ def sweep_markdown(sweep: dict, rows: list[dict]) -> str:
         + ", ".join(f"{avail} {name}" for name, avail in device_capacity(rows))
         + ", as nextpnr counts them).",
         "",
-        "| PEs | SpmatWords | PtrEntries | ActEntries | LUT4 | FF | EBR | DSP | LUTRAM | Fmax MHz (min / mean / max) | routed | synth s | P&R s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| PEs | SpmatWords | PtrEntries | ActEntries | LUT4 | FF | EBR | DSP | LUTRAM | Fmax MHz (min / mean / max) | routed | RTL | synth s | P&R s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         u = r["utilisation"]
@@ -627,7 +660,7 @@ def sweep_markdown(sweep: dict, rows: list[dict]) -> str:
         lines.append(
             f"| {r['NumPes']} | {r['SpmatWords']} | {r['PtrEntries']} | {r['ActEntries']} | "
             f"{fmt_util(u, 'LUT4')} | {fmt_util(u, 'FF')} | {fmt_util(u, 'EBR')} | {fmt_util(u, 'DSP')} | "
-            f"{fmt_util(u, 'LUTRAM')} | {fm} | {routed} | {r['synth_seconds']:.0f} | "
+            f"{fmt_util(u, 'LUTRAM')} | {fm} | {routed} | {r.get('rtl', '?')} | {r['synth_seconds']:.0f} | "
             f"{', '.join(f'{s:.0f}' for s in r['pnr_seconds'])} |"
         )
     lines.append("")
