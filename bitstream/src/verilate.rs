@@ -50,6 +50,15 @@ const CXX_FLAGS: &[&str] = &[
 const OPT_FAST: &str = "-O2";
 const OPT_SLOW: &str = "-O1";
 
+/// A progress line on stderr, written directly so that test harnesses that capture output do
+/// not hide a slow build.
+macro_rules! progress {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 static CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_XZ);
 static BUILD_LOCK: Mutex<()> = Mutex::new(());
 static TOOLCHAIN: Mutex<Option<Toolchain>> = Mutex::new(None);
@@ -139,7 +148,7 @@ pub fn library(design: &Design, trace: bool) -> Result<PathBuf> {
         BUILDS.fetch_add(1, Ordering::Relaxed)
     ));
     let started = Instant::now();
-    eprintln!(
+    progress!(
         "eie-bitstream: building the {} simulator{} (first use; cached in {})",
         design.label,
         if trace { " with tracing" } else { "" },
@@ -160,7 +169,7 @@ pub fn library(design: &Design, trace: bool) -> Result<PathBuf> {
         }
         Err(e) => return Err(io(&dir)(e)),
     }
-    eprintln!(
+    progress!(
         "eie-bitstream: {} simulator built in {:.1} s",
         design.label,
         started.elapsed().as_secs_f64()
@@ -280,7 +289,7 @@ fn build(design: &Design, trace: bool, tools: &Toolchain, work: &Path) -> Result
     if !output.status.success() {
         return Err(fail(&log, format!("verilator ({})", output.status)));
     }
-    eprintln!(
+    progress!(
         "eie-bitstream:   verilated in {:.1} s",
         started.elapsed().as_secs_f64()
     );
@@ -308,7 +317,7 @@ fn build(design: &Design, trace: bool, tools: &Toolchain, work: &Path) -> Result
         .and_then(|j| j.parse().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    eprintln!(
+    progress!(
         "eie-bitstream:   compiling {} C++ files with {jobs} job(s)",
         units.len()
     );
@@ -345,7 +354,7 @@ fn build(design: &Design, trace: bool, tools: &Toolchain, work: &Path) -> Result
                 }
                 let result = compile(i);
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                eprintln!(
+                progress!(
                     "eie-bitstream:   [{n}/{}] {} ({:.1} s)",
                     units.len(),
                     units[i].file_name().unwrap_or_default().to_string_lossy(),
