@@ -4,10 +4,11 @@
 //! defines and decodes.
 //!
 //! A model read by [`Model::from_image`] has passed every check of the decoder (framing, CRC,
-//! record order, capacities, chunk order) and the host's own: every layer's pointers and
-//! entries are present in the image, pointers never go backwards, each layer's entries start
-//! on a sparse-matrix word, and relative row indices never run past the PE's rows. After that
-//! nothing that walks the model can go out of bounds.
+//! record order, capacities, chunk order) and the host's own: the float shared weights are
+//! finite, every layer's pointers and entries are present in the image, pointers never go
+//! backwards, each layer's entries start on a sparse-matrix word, and relative row indices
+//! never run past the PE's rows. After that nothing that walks the model can go out of
+//! bounds.
 
 use crate::{Error, Result};
 use eie_memmap::geometry::{self, Geometry};
@@ -140,6 +141,16 @@ impl Model {
         };
         let mut layers = Vec::with_capacity(descs.len());
         for (l, desc) in descs.into_iter().enumerate() {
+            if let Some((code, c)) = desc
+                .centroids
+                .iter()
+                .enumerate()
+                .find(|(_, c)| !c.is_finite())
+            {
+                return Err(Error::model(format!(
+                    "layer {l}: shared weight {code} is {c}"
+                )));
+            }
             let pes = (0..header.needs.num_pes)
                 .map(|pe| memories.slice(l, &desc, pe, &geometry))
                 .collect::<Result<Vec<_>>>()?;

@@ -179,9 +179,9 @@ fn compress_inspect_and_infer() {
     ok(&["infer", &out, "--input", &x, "-o", &y, "--raw"]);
     let raw: Array2<i16> = ndarray_npy::read_npy(&y).unwrap();
     assert_eq!(raw.shape(), [3, 4]);
-    // The raw values fed back in as int16 inputs of a one-layer model are taken as they are.
-    let q = model.quantize_input(&vec![0.5; 30]).unwrap();
-    eie::npy::write_i16(&f.path("q.npy"), &[q.clone()]).unwrap();
+    // int16 inputs are taken as values already in the input format.
+    let q = model.quantize_input(&[0.5; 30]).unwrap();
+    eie::npy::write_i16(&f.path("q.npy"), std::slice::from_ref(&q)).unwrap();
     ok(&["infer", &out, "--input", &f.s("q.npy"), "-o", &y, "--raw"]);
     let raw: Array2<i16> = ndarray_npy::read_npy(&y).unwrap();
     assert_eq!(

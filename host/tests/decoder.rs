@@ -145,3 +145,13 @@ proptest! {
         let _ = Model::from_image(&bytes);
     }
 }
+
+/// Found by the fuzzer: an image whose float shared weights hold a NaN was accepted, and the
+/// float reference would have produced NaN.
+#[test]
+fn nan_shared_weight_is_rejected() {
+    let mut model = Model::from_image(&small_image()).unwrap();
+    model.layers[1].desc.centroids[14] = f32::NAN;
+    let err = Model::from_image(&model.to_image()).unwrap_err();
+    assert_eq!(err.to_string(), "image: layer 1: shared weight 14 is NaN");
+}

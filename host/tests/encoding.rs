@@ -73,13 +73,10 @@ fn dense_fixed(model: &Model, layers: &[LayerCodes], input: &[i16]) -> Vec<i16> 
         a = (0..layer.rows)
             .map(|i| {
                 let mut acc = 0i64;
-                for j in 0..stride {
-                    let act = if j < layer.cols {
-                        a[j]
-                    } else {
-                        d.bias_activation()
-                    };
-                    let w = d.codebook[usize::from(layer.codes[i * stride + j])];
+                let row = &layer.codes[i * stride..(i + 1) * stride];
+                for (j, &code) in row.iter().enumerate() {
+                    let act = a.get(j).copied().unwrap_or(d.bias_activation());
+                    let w = d.codebook[usize::from(code)];
                     acc = fixed::accumulate(acc, fixed::product(act, w));
                 }
                 fixed::requantize(acc, d.shift(), d.relu)
@@ -141,9 +138,10 @@ proptest! {
             a = (0..layer.rows)
                 .map(|i| {
                     let mut y = 0.0f64;
-                    for j in 0..stride {
-                        let x = if j < layer.cols { a[j] as f64 } else { 1.0 };
-                        y += x * layer.centroids[usize::from(layer.codes[i * stride + j])] as f64;
+                    let row = &layer.codes[i * stride..(i + 1) * stride];
+                    for (j, &code) in row.iter().enumerate() {
+                        let x = a.get(j).map_or(1.0, |&v| v as f64);
+                        y += x * layer.centroids[usize::from(code)] as f64;
                     }
                     if layer.relu { y.max(0.0) as f32 } else { y as f32 }
                 })
