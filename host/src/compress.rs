@@ -185,17 +185,17 @@ pub fn prune(weights: &mut [f32], density: f32) {
 /// this only bounds the time on adversarial input.
 const MAX_LLOYD_ITERATIONS: usize = 100_000;
 
-/// One-dimensional k-means (Lloyd's algorithm, exact): sorts the values once, keeps prefix
-/// sums, finds each iteration's cluster boundaries by binary search (a value exactly between
-/// two centroids joins the lower one) and each cluster's mean from the prefix sums, so an
-/// iteration costs `O(k log n)`. Centroids start linearly spaced over `[min, max]` and the
+/// One-dimensional k-means (Lloyd's algorithm, exact): sorts the values once (radix sort),
+/// keeps prefix sums, finds each iteration's cluster boundaries by binary search (a value
+/// exactly between two centroids joins the lower one) and each cluster's mean from the prefix
+/// sums, so an iteration costs `O(k log n)`. Centroids start linearly spaced over `[min, max]` and the
 /// iterations run until the clusters no longer change.
 ///
 /// Returns the centroids of the non-empty clusters, ascending and distinct (so at most `k`;
 /// fewer when there are fewer distinct values). Non-finite values are ignored.
 pub fn kmeans_1d(values: &[f32], k: usize) -> Vec<f32> {
     let mut sorted: Vec<f32> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    sorted.par_sort_unstable_by(f32::total_cmp);
+    radsort::sort(&mut sorted);
     kmeans_sorted(&sorted, k)
 }
 
