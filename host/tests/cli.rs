@@ -236,6 +236,24 @@ fn npz_with_natural_sort_and_explicit_order() {
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["order"], "as listed");
     assert_eq!(json["report"]["layers"][0]["density"], 1.0);
+    assert_eq!(json["report"]["layers"][0]["relu"], false);
+    let text = ok(&[
+        "compress",
+        &npz,
+        "-o",
+        &out,
+        "--density",
+        "1",
+        "--layers",
+        "fc2",
+        "--relu-last",
+        "--bits",
+        "2",
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["report"]["layers"][0]["relu"], true);
+    assert_eq!(json["report"]["layers"][0]["codes_used"], 3);
 }
 
 #[test]

@@ -89,6 +89,8 @@ impl Args {
             Some(p) => Some(eie::npy::read_float_batch(p)?),
             None => None,
         };
+        let bar = Bar::new();
+        bar.spin(&format!("reading '{}'", self.weights.display()));
         let (layers, order) = load_weights(&self.weights, self.layers.as_deref())?;
         let names: Vec<String> = layers.iter().map(|l| l.name.clone()).collect();
         let opts = CompressOptions {
@@ -99,13 +101,22 @@ impl Args {
             calibration,
             input_frac: self.input_frac,
         };
-        let bar = Bar::new();
         let (model, report) = compress(&layers, &opts, &bar)?;
         drop(bar);
         drop(layers);
         let image = model.to_image();
         std::fs::write(&self.output, &image)
             .map_err(|e| Failure::new(format!("'{}': {e}", self.output.display())))?;
+        let note = if self.calibration.is_none() && self.input_frac.is_none() {
+            "note: no --calibration: the input format is Q8 and the activation formats come from \
+             a safe bound, which never saturates but loses precision layer by layer; give \
+             --calibration inputs for formats that fit the real activations\n"
+        } else if self.calibration.is_none() {
+            "note: no --calibration: the activation formats come from a safe bound, which never \
+             saturates but loses precision layer by layer\n"
+        } else {
+            ""
+        };
         let text = if self.json {
             json(&Output {
                 order: order.to_string(),
@@ -116,7 +127,7 @@ impl Args {
             })?
         } else {
             format!(
-                "layer order: {order} ({})\n{}wrote '{}': {} bytes\n",
+                "layer order: {order} ({})\n{}{note}wrote '{}': {} bytes\n",
                 names.join(", "),
                 table::render(&report),
                 self.output.display(),

@@ -93,6 +93,13 @@ impl Bar {
             started: std::sync::atomic::AtomicBool::new(false),
         }
     }
+
+    /// Shows `what` with a spinner until the next step.
+    pub fn spin(&self, what: &str) {
+        self.bar.set_message(what.to_owned());
+        self.bar
+            .enable_steady_tick(std::time::Duration::from_millis(120));
+    }
 }
 
 impl eie::compress::Progress for Bar {
