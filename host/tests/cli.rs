@@ -521,3 +521,25 @@ fn usage_errors_exit_with_code_2() {
     let out = eie(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn inputs_outside_the_input_format_are_reported() {
+    let f = Files::new();
+    let image = f.image();
+    let mut rows = vec![vec![0.25f32; 30]; 2];
+    rows[0][3] = 500.0;
+    rows[1][9] = -200.0;
+    eie::npy::write_f32(&f.path("big.npy"), &rows).unwrap();
+    let text = ok(&[
+        "infer",
+        &image,
+        "--input",
+        &f.s("big.npy"),
+        "-o",
+        &f.s("y.npy"),
+    ]);
+    assert!(
+        text.starts_with("note: 2 input values lie outside the input format Q8 and were saturated"),
+        "{text}"
+    );
+}

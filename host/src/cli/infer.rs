@@ -48,11 +48,18 @@ impl Args {
         let model = Model::read(&self.image)?;
         let batch = npy::read_batch(&self.input)?;
         let expected = model.header.input_len as usize;
+        let mut saturated = 0usize;
         let (fixed_in, float_in): (Vec<Vec<i16>>, Vec<Vec<f32>>) = match batch {
             Batch::Float(rows) => {
                 for (row, x) in rows.iter().enumerate() {
                     model.check_input(row, x)?;
                 }
+                let limit = 32767.5 / f64::from(model.header.input_frac).exp2();
+                saturated = rows
+                    .iter()
+                    .flatten()
+                    .filter(|v| f64::from(v.abs()) >= limit)
+                    .count();
                 let q = rows
                     .iter()
                     .map(|x| model.quantize_input(x))
@@ -106,8 +113,17 @@ impl Args {
                 fixed_real[r][i], float[r][i]
             )
         };
+        let note = if saturated > 0 {
+            format!(
+                "note: {saturated} input values lie outside the input format Q{} and were \
+                 saturated for the fixed engine\n",
+                model.header.input_frac
+            )
+        } else {
+            String::new()
+        };
         let text = format!(
-            "worst deviation between the fixed and float engines: {d}{at}; output format Q{} \
+            "{note}worst deviation between the fixed and float engines: {d}{at}; output format Q{} \
              (step {step})\nwrote '{}': [{}, {}] {} from the {} engine\n",
             model.header.output_frac,
             self.output.display(),
