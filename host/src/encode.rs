@@ -502,6 +502,18 @@ pub fn encode(layers: &[LayerCodes], formats: &Formats, num_pes: u32) -> Result<
 /// sparse-matrix memory depends on the weights and is checked by [`encode`]).
 pub fn check_shapes_fit(shapes: &[(usize, usize, bool)], num_pes: u32) -> Result<()> {
     check_num_pes(num_pes)?;
+    for (l, &(_, cols, bias)) in shapes.iter().enumerate() {
+        let columns = cols as u64 + u64::from(bias);
+        if columns > u64::from(fixed::MAX_COLUMNS) {
+            return Err(Error::Encode {
+                layer: l,
+                reason: format!(
+                    "{columns} columns (bias included); the accumulator allows at most {}",
+                    fixed::MAX_COLUMNS
+                ),
+            });
+        }
+    }
     let pointers: u64 = shapes
         .iter()
         .map(|&(_, c, b)| c as u64 + u64::from(b) + 1)

@@ -161,6 +161,10 @@ impl Model {
 
     /// Writes the image: preamble, header, layers, then every PE's pointer memory (PE
     /// ascending), then every PE's sparse-matrix memory (PE ascending), then the CRC.
+    ///
+    /// It writes what the model holds without checking it; a model from [`crate::encode`] or
+    /// [`Model::from_image`] is consistent, and [`Model::from_image`] refuses the image of one
+    /// that is not.
     pub fn to_image(&self) -> Vec<u8> {
         let mut w = Writer::new();
         w.record(&image::Record::Header(self.header));
@@ -172,7 +176,9 @@ impl Model {
             let mut ptrs: Vec<u32> = Vec::new();
             for layer in &self.layers {
                 let base = layer.desc.ptr_base as usize;
-                let col_ptr = &layer.pes[pe].col_ptr;
+                let Some(col_ptr) = layer.pes.get(pe).map(|s| &s.col_ptr) else {
+                    continue;
+                };
                 if ptrs.len() < base + col_ptr.len() {
                     ptrs.resize(base + col_ptr.len(), 0);
                 }
@@ -184,7 +190,9 @@ impl Model {
         for pe in 0..num_pes {
             let mut spmat: Vec<u8> = Vec::new();
             for layer in &self.layers {
-                let slice = &layer.pes[pe];
+                let Some(slice) = layer.pes.get(pe) else {
+                    continue;
+                };
                 let base = slice.entry_base as usize;
                 if spmat.len() < base + slice.entries.len() {
                     spmat.resize(base + slice.entries.len(), 0);
