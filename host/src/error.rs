@@ -120,6 +120,14 @@ pub enum Error {
         /// The value.
         value: f32,
     },
+    /// A target (simulator or board) failed or refused the model.
+    #[error("target {target}: {reason}")]
+    Target {
+        /// Which target.
+        target: &'static str,
+        /// What it said.
+        reason: String,
+    },
 }
 
 /// The library's result type.

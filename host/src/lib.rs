@@ -27,6 +27,7 @@ pub mod model;
 pub mod npy;
 pub mod reference;
 pub mod report;
+pub mod target;
 #[cfg(feature = "train")]
 pub mod train;
 
