@@ -2,16 +2,17 @@
 // Arithmetic unit: b[row] += S[v] * a for one entry per cycle.
 //
 //   t0  codebook lookup S[v] (distributed RAM), accumulator read address
-//   t1  multiply (input registers), accumulator read
-//   t2  product register; accumulator read data; choose the bypass source
+//   t1  multiply (input registers), accumulator read; bypass match by row
+//   t2  product register; accumulator read data; bypass source selected
 //   t3  add (48 bits)
 //   t4  accumulator write
 //
 // An entry issued at t0 reads the accumulator memory at the end of t0, which does not yet
 // hold the sums computed in the four cycles before its own add (t0-1 .. t0+2). Those come
-// from the bypass: the three sums of t0-1 .. t0+1 are kept in a short history and matched
-// by row in t2; the sum of t0+2 (the entry just ahead, the paper's back-to-back case) is
-// selected in t3 by a flag computed in t2. The newest matching sum wins.
+// from the bypass: the three sums of t0-1 .. t0+1 are kept in a short history (h3, h2, h1 at
+// t2) and the sum of t0+2 (the entry just ahead, the paper's back-to-back case) is taken
+// straight from the adder's register in t3. Rows are compared in t1, so t2 and t3 only
+// select; the newest matching sum wins.
 module eie_arith #(
   parameter integer ActEntries = 256 // accumulator rows per PE, power of two >= 2
 ) (
@@ -59,28 +60,41 @@ module eie_arith #(
   reg [AW-1:0] row1_q, row2_q, row3_q;
   reg [31:0] p3_q;
   reg [47:0] pre_q, pre_d;
-  reg prev_q, prev_d;
+  reg prev2_q, prev3_q;
+  reg [3:0] src2_q, src2_d;
   // History of recent sums: h1 is the newest (the sum computed in the previous cycle).
-  reg h1_valid_q, h2_valid_q, h3_valid_q;
-  reg [AW-1:0] h1_row_q, h2_row_q, h3_row_q;
+  reg h1_valid_q, h2_valid_q;
+  reg [AW-1:0] h1_row_q, h2_row_q;
   reg [47:0] h1_sum_q, h2_sum_q, h3_sum_q;
+
+  // t1: match the entry in stage 1 against the sums that will be h1, h2, h3 when it reaches
+  // stage 2 (computed now in stage 3, h1 and h2), and against the entry in stage 2, whose
+  // sum is made in the cycle before this entry's add. One-hot source for stage 2: h1, h2,
+  // h3 or the memory, newest first.
+  wire m1 = v3_q && (row3_q == row1_q);
+  wire m2 = h1_valid_q && (h1_row_q == row1_q);
+  wire m3 = h2_valid_q && (h2_row_q == row1_q);
+  always @* begin
+    if (m1) begin
+      src2_d = 4'b0001;
+    end else if (m2) begin
+      src2_d = 4'b0010;
+    end else if (m3) begin
+      src2_d = 4'b0100;
+    end else begin
+      src2_d = 4'b1000;
+    end
+  end
+  wire prev1 = v2_q && (row2_q == row1_q);
 
   // t2: bypass source for the entry in stage 2.
   always @* begin
-    if (h1_valid_q && h1_row_q == row2_q) begin
-      pre_d = h1_sum_q;
-    end else if (h2_valid_q && h2_row_q == row2_q) begin
-      pre_d = h2_sum_q;
-    end else if (h3_valid_q && h3_row_q == row2_q) begin
-      pre_d = h3_sum_q;
-    end else begin
-      pre_d = acc_rdata_i;
-    end
-    prev_d = v3_q && (row3_q == row2_q);
+    pre_d = ({48{src2_q[0]}} & h1_sum_q) | ({48{src2_q[1]}} & h2_sum_q) |
+            ({48{src2_q[2]}} & h3_sum_q) | ({48{src2_q[3]}} & acc_rdata_i);
   end
 
   // t3: add.
-  wire [47:0] operand = prev_q ? h1_sum_q : pre_q;
+  wire [47:0] operand = prev3_q ? h1_sum_q : pre_q;
   wire [47:0] sum = operand + {{16{p3_q[31]}}, p3_q};
 
   always @(posedge clk_i or negedge rst_ni) begin
@@ -90,14 +104,12 @@ module eie_arith #(
       v3_q <= 1'b0;
       h1_valid_q <= 1'b0;
       h2_valid_q <= 1'b0;
-      h3_valid_q <= 1'b0;
     end else begin
       v1_q <= e_valid_i & ~flush_i;
       v2_q <= v1_q & ~flush_i;
       v3_q <= v2_q & ~flush_i;
       h1_valid_q <= v3_q & ~flush_i;
       h2_valid_q <= h1_valid_q & ~flush_i;
-      h3_valid_q <= h2_valid_q & ~flush_i;
     end
   end
 
@@ -107,12 +119,13 @@ module eie_arith #(
     row3_q <= row2_q;
     p3_q <= product;
     pre_q <= pre_d;
-    prev_q <= prev_d;
+    src2_q <= src2_d;
+    prev2_q <= prev1;
+    prev3_q <= prev2_q;
     h1_row_q <= row3_q;
     h1_sum_q <= sum;
     h2_row_q <= h1_row_q;
     h2_sum_q <= h1_sum_q;
-    h3_row_q <= h2_row_q;
     h3_sum_q <= h2_sum_q;
   end
 

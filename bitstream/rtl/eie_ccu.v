@@ -142,7 +142,9 @@ module eie_ccu #(
   reg [31:0] cycles_q, cycles_d;
   reg [31:0] stalls_q, stalls_d;
   reg [31:0] lc_q, lc_d;
-  reg [MaxLayers*32-1:0] layer_cycles_q, layer_cycles_d;
+  wire [MaxLayers*32-1:0] layer_cycles_q;
+  reg lc_store;
+  reg lc_reset;
   // Descriptor of the current layer.
   reg [31:0] in_len_q, in_len_d;
   reg [31:0] out_len_q, out_len_d;
@@ -175,13 +177,19 @@ module eie_ccu #(
   wire ptr_out_of_range = ({2'b00, ptr_base_q} + columns) >= PTR_ENTRIES;
   wire bad_shift = (shift_q > {2'b00, MAX_SHIFT});
 
-  // Requantization constants for a shift s: 2^(s-1), and the bits s+15 .. 48.
-  wire [63:0] round64 = (shift_q[5:0] == 6'd0) ? 64'd0 : (64'd1 << (shift_q[5:0] - 6'd1));
-  wire [63:0] mask64 = ~((64'd1 << ({1'b0, shift_q[5:0]} + 7'd15)) - 64'd1);
-  /* verilator lint_off UNUSEDSIGNAL */
-  // Checked shifts (<= 47) put the rounding bit below 48 and the mask below 49 bits.
-  wire unused_const_high = |round64[63:48] ^ |mask64[63:49];
-  /* verilator lint_on UNUSEDSIGNAL */
+  // Requantization constants for a shift s: 2^(s-1) (0 for s = 0), and the bits s+15 .. 48.
+  // Each bit is a comparison with a constant, cheaper than two 64-bit shifters.
+  reg [47:0] round_c;
+  reg [48:0] mask_c;
+  integer b;
+  always @* begin
+    for (b = 0; b < 49; b = b + 1) begin
+      mask_c[b] = ({1'b0, shift_q[5:0]} + 7'd15 <= b[6:0]);
+      if (b < 48) begin
+        round_c[b] = (shift_q[5:0] != 6'd0) && (shift_q[5:0] - 6'd1 == b[5:0]);
+      end
+    end
+  end
 
   // ---------------------------------------------------------------- lowest PE with an error
   reg [7:0] err_pe;
@@ -224,7 +232,8 @@ module eie_ccu #(
     cycles_d = cycles_q;
     stalls_d = stalls_q;
     lc_d = lc_q + 32'd1;
-    layer_cycles_d = layer_cycles_q;
+    lc_store = 1'b0;
+    lc_reset = 1'b0;
     in_len_d = in_len_q;
     out_len_d = out_len_q;
     ptr_base_d = ptr_base_q;
@@ -278,7 +287,7 @@ module eie_ccu #(
           err_info_d = 32'd0;
           cycles_d = 32'd0;
           stalls_d = 32'd0;
-          layer_cycles_d = {(MaxLayers * 32){1'b0}};
+          lc_reset = 1'b1;
           cnt_clr_d = 1'b1;
         end
       end
@@ -309,15 +318,15 @@ module eie_ccu #(
         state_d = S_CHECK;
       end
       S_CHECK: begin
-        round_d = round64[47:0];
-        sat_mask_d = mask64[48:0];
+        round_d = round_c;
+        sat_mask_d = mask_c;
         step_d = 5'd0;
         if (too_long || ptr_out_of_range || bad_shift) begin
           fail_d = 1'b1;
           code_d = too_long ? EIE_ERR_LAYER_TOO_LONG :
                    (ptr_out_of_range ? EIE_ERR_PTR_BASE_OUT_OF_RANGE : EIE_ERR_BAD_SHIFT);
           err_layer_d = {4'd0, layer_q};
-          layer_cycles_d[li*32 +: 32] = lc_q + 32'd1;
+          lc_store = 1'b1;
           state_d = S_FINISH;
         end else begin
           state_d = S_CODEBOOK;
@@ -353,7 +362,7 @@ module eie_ccu #(
           step_d = step_q + 5'd1;
         end
         if (step_q == 5'd3 && !any_wb_busy_i) begin
-          layer_cycles_d[li*32 +: 32] = lc_q + 32'd1;
+          lc_store = 1'b1;
           if ({28'd0, layer_q} + 32'd1 == nl_q) begin
             state_d = S_FINISH;
           end else begin
@@ -402,7 +411,7 @@ module eie_ccu #(
       bcast_valid_d = 1'b0;
       if (state_q != S_LOAD && state_q != S_CHECK && state_q != S_CODEBOOK &&
           state_q != S_PROG && state_q != S_WAIT_CLEAR) begin
-        layer_cycles_d[li*32 +: 32] = lc_q + 32'd1;
+        lc_store = 1'b1;
       end
     end
   end
@@ -422,7 +431,6 @@ module eie_ccu #(
       cycles_q <= 32'd0;
       stalls_q <= 32'd0;
       lc_q <= 32'd0;
-      layer_cycles_q <= {(MaxLayers * 32){1'b0}};
       in_len_q <= 32'd0;
       out_len_q <= 32'd0;
       ptr_base_q <= 32'd0;
@@ -459,7 +467,6 @@ module eie_ccu #(
       cycles_q <= cycles_d;
       stalls_q <= stalls_d;
       lc_q <= lc_d;
-      layer_cycles_q <= layer_cycles_d;
       in_len_q <= in_len_d;
       out_len_q <= out_len_d;
       ptr_base_q <= ptr_base_d;
@@ -484,6 +491,30 @@ module eie_ccu #(
       cb2_code_q <= cb1_code_q;
     end
   end
+
+  // LAYER_CYCLES: one register per layer, cleared at START, stored when the layer ends.
+  genvar g;
+  generate
+    for (g = 0; g < MaxLayers; g = g + 1) begin : g_layer_cycles
+      reg [31:0] cycles_r, cycles_n;
+      always @* begin
+        cycles_n = cycles_r;
+        if (lc_reset) begin
+          cycles_n = 32'd0;
+        end else if (lc_store && {28'd0, layer_q} == g) begin
+          cycles_n = lc_q + 32'd1;
+        end
+      end
+      always @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          cycles_r <= 32'd0;
+        end else begin
+          cycles_r <= cycles_n;
+        end
+      end
+      assign layer_cycles_q[g*32 +: 32] = cycles_r;
+    end
+  endgenerate
 
   // Codebook copy: read codes 0..15 in steps 0..15, write them into the PEs two cycles
   // later. Code 0 is exact zero whatever the store holds.

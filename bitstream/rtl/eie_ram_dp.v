@@ -25,6 +25,9 @@ module eie_ram_dp #(
     end
   endgenerate
 
+  // No user reads an address in the cycle it is written, so Yosys need not add logic to
+  // define what such a read returns.
+  (* no_rw_check *)
   reg [Width-1:0] mem [0:Depth-1];
   reg [Width-1:0] rdata_a_raw_q;
   reg [Width-1:0] rdata_b_raw_q;

@@ -31,6 +31,9 @@ module eie_ram_sdp #(
     end
   endgenerate
 
+  // No user reads an address in the cycle it is written, so Yosys need not add logic to
+  // define what such a read returns.
+  (* no_rw_check *)
   reg [Width-1:0] mem [0:Depth-1];
   reg [Width-1:0] rdata_raw_q;
   reg [Width-1:0] rdata_q;

@@ -113,13 +113,14 @@ module eie_regs #(
   // ---------------------------------------------------------------- state
   reg irq_en_q, irq_en_d;
   reg [31:0] num_layers_q, num_layers_d;
-  reg [MaxLayers*32-1:0] in_len_q, in_len_d;
-  reg [MaxLayers*32-1:0] out_len_q, out_len_d;
-  reg [MaxLayers*32-1:0] ptr_base_q, ptr_base_d;
-  reg [MaxLayers*8-1:0] shift_q, shift_d;
-  reg [MaxLayers-1:0] relu_q, relu_d;
-  reg [MaxLayers-1:0] bias_q, bias_d;
-  reg [MaxLayers*16-1:0] bias_act_q, bias_act_d;
+  wire [MaxLayers*32-1:0] in_len_q;
+  wire [MaxLayers*32-1:0] out_len_q;
+  wire [MaxLayers*32-1:0] ptr_base_q;
+  wire [MaxLayers*8-1:0] shift_q;
+  wire [MaxLayers-1:0] relu_q;
+  wire [MaxLayers-1:0] bias_q;
+  wire [MaxLayers*16-1:0] bias_act_q;
+  reg desc_we;
   reg [31:0] axi_err_q, axi_err_d;
   reg [23:0] axi_err_addr_q, axi_err_addr_d;
   reg start_q, start_d;
@@ -227,13 +228,7 @@ module eie_regs #(
   always @* begin
     irq_en_d = irq_en_q;
     num_layers_d = num_layers_q;
-    in_len_d = in_len_q;
-    out_len_d = out_len_q;
-    ptr_base_d = ptr_base_q;
-    shift_d = shift_q;
-    relu_d = relu_q;
-    bias_d = bias_q;
-    bias_act_d = bias_act_q;
+    desc_we = 1'b0;
     axi_err_d = axi_err_q;
     axi_err_addr_d = axi_err_addr_q;
     start_d = 1'b0;
@@ -323,19 +318,7 @@ module eie_regs #(
             end
             default: begin
               if (in_desc && !field_cycles) begin
-                if (field_in_len) begin
-                  in_len_d[dl*32 +: 32] = req_wdata_i;
-                end else if (field_out_len) begin
-                  out_len_d[dl*32 +: 32] = req_wdata_i;
-                end else if (field_ptr_base) begin
-                  ptr_base_d[dl*32 +: 32] = req_wdata_i;
-                end else if (field_cfg) begin
-                  shift_d[dl*8 +: 8] = {2'b00, req_wdata_i[5:0] & EIE_LAYER_CFG_SHIFT_MASK[5:0]};
-                  relu_d[dl] = req_wdata_i[EIE_LAYER_CFG_RELU_BIT];
-                  bias_d[dl] = req_wdata_i[EIE_LAYER_CFG_BIAS_BIT];
-                end else begin
-                  bias_act_d[dl*16 +: 16] = req_wdata_i[15:0];
-                end
+                desc_we = 1'b1;
               end else begin
                 // Identity, geometry, counters and LAYER_CYCLES are read-only.
                 code = SLVERR;
@@ -437,6 +420,65 @@ module eie_regs #(
     end
   end
 
+  // ---------------------------------------------------------------- layer descriptors
+  // One register set per layer, written when its own layer is addressed (desc_we is only
+  // raised for a layer below MaxLayers and a writable field).
+  genvar g;
+  generate
+    for (g = 0; g < MaxLayers; g = g + 1) begin : g_desc
+      reg [31:0] in_len_r, out_len_r, ptr_base_r;
+      reg [31:0] in_len_n, out_len_n, ptr_base_n;
+      reg [5:0] shift_r, shift_n;
+      reg relu_r, relu_n, bias_r, bias_n;
+      reg [15:0] bias_act_r, bias_act_n;
+      wire sel = desc_we & ({28'd0, desc_layer} == g);
+      always @* begin
+        in_len_n = in_len_r;
+        out_len_n = out_len_r;
+        ptr_base_n = ptr_base_r;
+        shift_n = shift_r;
+        relu_n = relu_r;
+        bias_n = bias_r;
+        bias_act_n = bias_act_r;
+        if (sel && field_in_len) in_len_n = req_wdata_i;
+        if (sel && field_out_len) out_len_n = req_wdata_i;
+        if (sel && field_ptr_base) ptr_base_n = req_wdata_i;
+        if (sel && field_cfg) begin
+          shift_n = req_wdata_i[5:0] & EIE_LAYER_CFG_SHIFT_MASK[5:0];
+          relu_n = req_wdata_i[EIE_LAYER_CFG_RELU_BIT];
+          bias_n = req_wdata_i[EIE_LAYER_CFG_BIAS_BIT];
+        end
+        if (sel && field_bias_act) bias_act_n = req_wdata_i[15:0];
+      end
+      always @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          in_len_r <= 32'd0;
+          out_len_r <= 32'd0;
+          ptr_base_r <= 32'd0;
+          shift_r <= 6'd0;
+          relu_r <= 1'b0;
+          bias_r <= 1'b0;
+          bias_act_r <= 16'd0;
+        end else begin
+          in_len_r <= in_len_n;
+          out_len_r <= out_len_n;
+          ptr_base_r <= ptr_base_n;
+          shift_r <= shift_n;
+          relu_r <= relu_n;
+          bias_r <= bias_n;
+          bias_act_r <= bias_act_n;
+        end
+      end
+      assign in_len_q[g*32 +: 32] = in_len_r;
+      assign out_len_q[g*32 +: 32] = out_len_r;
+      assign ptr_base_q[g*32 +: 32] = ptr_base_r;
+      assign shift_q[g*8 +: 8] = {2'b00, shift_r};
+      assign relu_q[g] = relu_r;
+      assign bias_q[g] = bias_r;
+      assign bias_act_q[g*16 +: 16] = bias_act_r;
+    end
+  endgenerate
+
   // ---------------------------------------------------------------- window element -> PE
   // Activation j: PE j % NumPes, local address j / NumPes, file bit above it.
   wire [7:0] act_pe;
@@ -471,13 +513,6 @@ module eie_regs #(
     if (!rst_ni) begin
       irq_en_q <= 1'b0;
       num_layers_q <= 32'd0;
-      in_len_q <= {(MaxLayers * 32){1'b0}};
-      out_len_q <= {(MaxLayers * 32){1'b0}};
-      ptr_base_q <= {(MaxLayers * 32){1'b0}};
-      shift_q <= {(MaxLayers * 8){1'b0}};
-      relu_q <= {MaxLayers{1'b0}};
-      bias_q <= {MaxLayers{1'b0}};
-      bias_act_q <= {(MaxLayers * 16){1'b0}};
       axi_err_q <= 32'd0;
       axi_err_addr_q <= 24'd0;
       start_q <= 1'b0;
@@ -500,13 +535,6 @@ module eie_regs #(
     end else begin
       irq_en_q <= irq_en_d;
       num_layers_q <= num_layers_d;
-      in_len_q <= in_len_d;
-      out_len_q <= out_len_d;
-      ptr_base_q <= ptr_base_d;
-      shift_q <= shift_d;
-      relu_q <= relu_d;
-      bias_q <= bias_d;
-      bias_act_q <= bias_act_d;
       axi_err_q <= axi_err_d;
       axi_err_addr_q <= axi_err_addr_d;
       start_q <= start_d;

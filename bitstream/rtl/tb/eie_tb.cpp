@@ -8,6 +8,7 @@
 //   - every program error code, abort, and that a good run after an error is still exact.
 // Addresses are written as literals on purpose (memmap regs.rs), so a wrong constant in the
 // RTL cannot pass unnoticed.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -668,10 +669,79 @@ void test_errors(Bus& bus, Rng& r) {
   }
 }
 
+// Performance probe: one random layer with uniform densities, loaded without bus stalls.
+// Prints cycles against the two limits: the busiest PE's multiplies and the broadcasts.
+void perf(Bus& bus, Rng& r, uint32_t in_len, uint32_t out_len, double wd, double ad) {
+  bus.stall_pct = 0;
+  Layer l;
+  l.in_len = in_len;
+  l.out_len = out_len;
+  l.shift = 8;
+  for (int c = 1; c < 16; c++) l.codebook[c] = int16_t(c * 97 - 800);
+  l.w.assign(size_t(out_len) * in_len, 0);
+  for (auto& x : l.w) x = r.chance(wd) ? uint8_t(1 + r.below(15)) : 0;
+  std::vector<int16_t> in(in_len);
+  for (auto& x : in) x = r.chance(ad) ? int16_t(1 + r.below(1000)) : 0;
+  Image img;
+  if (!img.encode(l)) {
+    std::printf("perf layer does not fit this build\n");
+    return;
+  }
+  std::vector<uint64_t> macs(NUM_PES, 0), padding(NUM_PES, 0);
+  uint64_t bcasts = 0;
+  for (uint32_t j = 0; j < in_len; j++) {
+    if (in[j] == 0) continue;
+    bcasts++;
+    for (uint32_t k = 0; k < NUM_PES; k++) {
+      for (uint32_t e = img.pointers[k][j]; e < img.pointers[k][j + 1]; e++) {
+        if (img.entries[k][e] & 15) macs[k]++;
+        else padding[k]++;
+      }
+    }
+  }
+  uint64_t max_macs = 0, sum_macs = 0, sum_pad = 0;
+  for (uint32_t k = 0; k < NUM_PES; k++) {
+    max_macs = std::max(max_macs, macs[k]);
+    sum_macs += macs[k];
+    sum_pad += padding[k];
+  }
+  img.load(bus, img.next_ptr);
+  write_descriptor(bus, 0, l);
+  write_acts(bus, 0, in);
+  uint32_t st = bus.run(1, 100000000);
+  CHECK(st == ST_DONE, "perf: status %08x", st);
+  std::vector<int16_t> want = model(l, in);
+  std::vector<int16_t> got = read_acts(bus, 1, out_len);
+  for (uint32_t i = 0; i < out_len; i++) CHECK(got[i] == want[i], "perf: output %u", i);
+  uint64_t starved = 0, busy = 0, full = 0;
+  for (uint32_t k = 0; k < NUM_PES; k++) {
+    busy += bus.ok_read(COUNTER_BASE + k * 16 + 4);
+    starved += bus.ok_read(COUNTER_BASE + k * 16 + 8);
+    full += bus.ok_read(COUNTER_BASE + k * 16 + 12);
+  }
+  uint32_t cycles = bus.ok_read(REG_CYCLES);
+  std::printf("perf %ux%u w=%.3f a=%.3f: cycles %u (layer %u), busiest PE %llu MACs, mean %.1f, "
+              "broadcasts %llu, padding %.1f%% of MACs, stalls %u, starved %.1f%%, queue full %.1f%%, "
+              "busy %.1f%%\n",
+              in_len, out_len, wd, ad, cycles, bus.ok_read(LAYER_BASE + 0x14),
+              (unsigned long long)max_macs, double(sum_macs) / NUM_PES,
+              (unsigned long long)bcasts, 100.0 * double(sum_pad) / double(sum_macs ? sum_macs : 1),
+              bus.ok_read(REG_STALLS), 100.0 * double(starved) / (double(cycles) * NUM_PES),
+              100.0 * double(full) / (double(cycles) * NUM_PES),
+              100.0 * double(busy) / (double(cycles) * NUM_PES));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   uint32_t seed = argc > 1 ? uint32_t(std::strtoul(argv[1], nullptr, 0)) : 1;
+  if (argc == 7 && std::string(argv[2]) == "perf") {
+    Bus bus(seed);
+    Rng rng(seed);
+    perf(bus, rng, uint32_t(std::atoi(argv[3])), uint32_t(std::atoi(argv[4])), std::atof(argv[5]),
+         std::atof(argv[6]));
+    return failures ? 1 : 0;
+  }
   std::printf("eie_tb: NumPes=%d QueueDepth=%d SpmatWords=%d PtrEntries=%d ActEntries=%d "
               "MaxLayers=%d seed=%u\n",
               NUM_PES, QUEUE_DEPTH, SPMAT_WORDS, PTR_ENTRIES, ACT_ENTRIES, MAX_LAYERS, seed);
