@@ -21,12 +21,15 @@ touch lives under the repository (.cache/bitstream/ for build products).
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import itertools
 import json
 import re
 import statistics
 import subprocess
 import sys
+import tarfile
 import time
 import tomllib
 from pathlib import Path
@@ -106,7 +109,10 @@ def rtl_revision(files: list[Path]) -> str:
 
     paths = [str(f) for f in files]
     commit = git("log", "-1", "--format=%h", "--", *paths) or "unknown"
-    return commit + ("+dirty" if git("status", "--porcelain", "--", *paths) else "")
+    if git("status", "--porcelain", "--", *paths):
+        digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:8]
+        commit += f"+dirty:{digest}"
+    return commit
 
 
 def tool_version(name: str, flag: str) -> str:
@@ -158,6 +164,31 @@ def parse_seeds(text: str) -> list[int]:
     if not seeds or any(s < 0 for s in seeds):
         raise FlowError(f"--seeds {text!r}: expected a comma-separated list of integers >= 0")
     return seeds
+
+
+def export_rtl(rev: str) -> tuple[Path, str]:
+    """bitstream/rtl as committed in `rev`, unpacked under .cache/bitstream/rtl-<commit>/, so a
+    build (or a whole sweep) measures one committed RTL while the working tree moves on."""
+    proc = subprocess.run(
+        ["git", "rev-parse", "--short", f"{rev}^{{commit}}"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise FlowError(f"--rtl-rev {rev!r}: not a commit ({proc.stderr.strip()})")
+    commit = proc.stdout.strip()
+    dest = BUILD_ROOT / f"rtl-{commit}"
+    rtl_dir = dest / "bitstream" / "rtl"
+    if not (rtl_dir / "files.txt").exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", commit, "bitstream/rtl"],
+            cwd=ROOT, capture_output=True, check=False,
+        )
+        if archive.returncode != 0:
+            raise FlowError(f"git archive {commit} bitstream/rtl failed: {archive.stderr.decode()}")
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(dest, filter="data")
+    return rtl_dir, commit
 
 
 def rtl_sources(rtl_dir: Path) -> list[Path]:
@@ -233,8 +264,32 @@ def rtl_signal(name: str) -> str:
     return name[: cut.start()] if cut and cut.start() > 0 else name
 
 
-def summarise_path(cp: dict) -> dict:
+def cell_sources(netlist: Path, top: str) -> dict[str, str]:
+    """Cell name -> RTL source lines (Yosys `src` attribute), for the cells that have them:
+    registers, block RAMs and multipliers keep the line of the RTL that made them."""
+    try:
+        cells = json.loads(netlist.read_text())["modules"][top]["cells"]
+    except (OSError, KeyError, ValueError):
+        return {}
+    out = {}
+    for name, cell in cells.items():
+        parts = [
+            x.replace(str(ROOT) + "/", "")
+            for x in cell.get("attributes", {}).get("src", "").split("|")
+            if x and not x.startswith("/share/")
+        ]
+        if parts:
+            out[name] = ", ".join(parts)
+    return out
+
+
+def summarise_path(cp: dict, srcs: dict[str, str] | None = None) -> dict:
     """The parts of a nextpnr critical path a reader needs: ends, delays, levels, RTL lines."""
+    srcs = srcs or {}
+
+    def src_of(cell: str) -> str:
+        return srcs.get(cell) or srcs.get(cell.split("$CCU2_")[0], "")
+
     steps = cp.get("path", [])
     total = sum(s["delay"] for s in steps)
     routing = sum(s["delay"] for s in steps if s["type"] == "routing")
@@ -256,6 +311,8 @@ def summarise_path(cp: dict) -> dict:
             if sig and not sig.startswith("$") and sig not in signals:
                 signals.append(sig)
     return {
+        "start_rtl": src_of(start.get("cell", "")),
+        "end_rtl": src_of(end.get("cell", "")),
         "rtl_signals": signals,
         "from_clock": cp.get("from", "?"),
         "to_clock": cp.get("to", "?"),
@@ -278,6 +335,7 @@ def place_route(
     freq: float,
     ooc: bool,
     lpf: Path | None = None,
+    srcs: dict[str, str] | None = None,
 ) -> dict:
     """One nextpnr-ecp5 run; timing failures are recorded, not raised."""
     tag = f"seed{seed}"
@@ -325,7 +383,9 @@ def place_route(
         clk: {"achieved_mhz": round(v["achieved"], 2), "target_mhz": v["constraint"]}
         for clk, v in data.get("fmax", {}).items()
     }
-    result["critical_paths"] = [summarise_path(cp) for cp in data.get("critical_paths", [])]
+    result["critical_paths"] = [
+        summarise_path(cp, srcs) for cp in data.get("critical_paths", [])
+    ]
     shown = ", ".join(
         f"{clk} {v['achieved_mhz']:.1f} MHz" for clk, v in result["fmax"].items()
     )
@@ -445,6 +505,11 @@ def markdown_report(rep: dict) -> str:
                 f"{cp['routing_ns']:.2f} routing, {cp['logic_levels']} logic levels), "
                 f"`{cp['start']}` -> `{cp['end']}`"
             )
+            if cp.get("start_rtl") or cp.get("end_rtl"):
+                lines.append(
+                    f"  - from the register at `{cp.get('start_rtl') or '?'}` "
+                    f"to the one at `{cp.get('end_rtl') or '?'}`"
+                )
             if cp["rtl_signals"]:
                 lines.append("  - signals on the path: " + ", ".join(f"`{x}`" for x in cp["rtl_signals"]))
             if cp["rtl_sources"]:
@@ -477,8 +542,10 @@ def print_summary(rep: dict) -> None:
                 f"{cp['logic_levels']} logic levels, {cp['routing_ns']:.2f} ns routing: "
                 + " -> ".join(cp["rtl_signals"])
             )
+            if cp.get("start_rtl") or cp.get("end_rtl"):
+                print(f"     from {cp.get('start_rtl') or '?'} to {cp.get('end_rtl') or '?'}")
             if cp["rtl_sources"]:
-                print("     RTL: " + ", ".join(cp["rtl_sources"]))
+                print("     nets from: " + ", ".join(cp["rtl_sources"]))
     for s in rep["seeds"]:
         if "error" in s:
             print(f"   seed {s['seed']}: {s['error']}")
@@ -509,7 +576,12 @@ def build(
     """Synthesis and place and route of one configuration; returns the report."""
     out = BUILD_ROOT / name
     out.mkdir(parents=True, exist_ok=True)
-    rtl_dir = Path(args.rtl).resolve()
+    if args.rtl_rev:
+        rtl_dir, commit = export_rtl(args.rtl_rev)
+        revision = f"{commit} (committed snapshot)"
+    else:
+        rtl_dir = Path(args.rtl).resolve()
+        revision = rtl_revision(rtl_sources(rtl_dir) + [rtl_dir / "eie_regs.vh"])
     sources = rtl_sources(rtl_dir)
     incdirs = [rtl_dir]
     top, ooc, lpf, board_info = CORE_TOP, True, None, None
@@ -519,7 +591,7 @@ def build(
         top, ooc = BOARD_TOP, False
         try:
             extra, board_info = board_mod.prepare(
-                board, params, freq, out, tool("ecppll"), RTL_DIR
+                board, params, freq, out, tool("ecppll"), rtl_dir
             )
             if not args.no_selftest_sim:
                 print("flow: simulating the self-test against the RTL (Icarus) ...", flush=True)
@@ -533,7 +605,8 @@ def build(
         lpf = FLOW / board["lpf"]
         freq = board_info["core_mhz"]
     synth = synthesize(top, sources, incdirs, params, out, args.synth_opt)
-    seed_results = [place_route(synth["netlist"], out, s, freq, ooc, lpf) for s in seeds]
+    srcs = cell_sources(synth["netlist"], top)
+    seed_results = [place_route(synth["netlist"], out, s, freq, ooc, lpf, srcs) for s in seeds]
     agg = aggregate(seed_results)
     util_src = next((s["utilisation"] for s in seed_results if s.get("utilisation")), {})
     rep = {
@@ -542,7 +615,7 @@ def build(
         "top": top,
         "part": PART,
         "params": params,
-        "rtl": rtl_revision(rtl_sources(rtl_dir) + [rtl_dir / "eie_regs.vh"]),
+        "rtl": revision,
         "target_mhz": freq,
         "seed_list": seeds,
         "tools": {
@@ -736,6 +809,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--rtl", default=str(RTL_DIR), help="RTL folder with files.txt (default: bitstream/rtl)")
     ap.add_argument(
         "--no-selftest-sim", action="store_true", help="board: skip the Icarus run of the self-test"
+    )
+    ap.add_argument(
+        "--rtl-rev", metavar="REV", help="build bitstream/rtl as committed in REV (e.g. HEAD)"
     )
     ap.add_argument("--allow-timing-fail", action="store_true", help="exit 0 (and pack) even if timing fails")
     args = ap.parse_args(argv)
