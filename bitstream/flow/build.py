@@ -176,6 +176,11 @@ def export_rtl(rev: str) -> tuple[Path, str]:
     if proc.returncode != 0:
         raise FlowError(f"--rtl-rev {rev!r}: not a commit ({proc.stderr.strip()})")
     commit = proc.stdout.strip()
+    last = subprocess.run(
+        ["git", "log", "-1", "--format=%h", commit, "--", "bitstream/rtl"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    ).stdout.strip()
+    commit = last or commit
     dest = BUILD_ROOT / f"rtl-{commit}"
     rtl_dir = dest / "bitstream" / "rtl"
     if not (rtl_dir / "files.txt").exists():
@@ -819,6 +824,7 @@ def main(argv: list[str]) -> int:
         args.mode, args.config = "ooc", "ci"
     if args.freq is not None and args.freq <= 0:
         ap.error("--freq must be positive")
+    sys.dont_write_bytecode = True
     sys.path.insert(0, str(FLOW))
     try:
         if args.mode == "sweep":
