@@ -58,7 +58,12 @@ impl SimTarget {
     /// Builds (or takes from the cache) the RTL for `config.geometry` and identifies it
     /// through the driver.
     pub fn new(config: &SimConfig) -> Result<SimTarget> {
-        let sim = Sim::new(config).map_err(sim_error)?;
+        SimTarget::from_sim(Sim::new(config).map_err(sim_error)?)
+    }
+
+    /// Attaches the driver to a simulator the caller may keep a handle to (a `Sim` is a
+    /// shared handle), for example to read memories the driver does not expose.
+    pub fn from_sim(sim: Sim) -> Result<SimTarget> {
         let eie = Eie::new(sim.clone(), sim).map_err(sim_error)?;
         Ok(SimTarget { eie, timeout_us: 0 })
     }

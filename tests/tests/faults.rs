@@ -179,17 +179,17 @@ fn a_busy_accelerator_refuses_a_second_start_and_memory_access() {
     let refused = |r: Result<(), eie_bitstream::AxiError>| r.map_err(|e| e.kind);
     assert_eq!(
         refused(sim.write32(regs::CTRL, regs::CTRL_START)),
-        Err(AxiErrorKind::Slverr),
+        Err(AxiErrorKind::SlvErr),
         "start while busy"
     );
     assert_eq!(
         refused(sim.write32(regs::act_addr(0, 0), 3)),
-        Err(AxiErrorKind::Slverr),
+        Err(AxiErrorKind::SlvErr),
         "activation write while busy"
     );
     assert_eq!(
         sim.read32(regs::spmat_addr(&G, 0, 0)).map_err(|e| e.kind),
-        Err(AxiErrorKind::Slverr),
+        Err(AxiErrorKind::SlvErr),
         "matrix read while busy"
     );
     let errors = sim.read32(regs::AXI_ERR).unwrap();
@@ -249,11 +249,18 @@ fn the_driver_times_out_aborts_and_runs_again() {
 fn an_image_for_another_pe_count_is_refused_before_anything_is_written() {
     let mut rng = rng(8);
     let model = model(&[random_layer(&mut rng, 20, 10, 0.5, false)], None, 8);
-    let mut target = target(G, 8);
+    let mut sim = sim();
+    let mut target = eie::target::SimTarget::from_sim(sim.clone()).unwrap();
     let err = target.load(&model.to_image()).unwrap_err().to_string();
     assert!(err.contains("encoded for 8 PEs, hardware has 4"), "{err}");
-    let ptr = target.driver().release().0.read32(regs::ptr_addr(&G, 0, 1));
-    assert_eq!(ptr, Ok(0), "nothing was written");
+    for (what, addr) in [
+        ("layer descriptor", regs::layer_reg(0, regs::LAYER_IN_LEN)),
+        ("layer count", regs::NUM_LAYERS),
+        ("pointer", regs::ptr_addr(&G, 0, 1)),
+        ("codebook", regs::codebook_addr(0, 1)),
+    ] {
+        assert_eq!(sim.read32(addr), Ok(0), "nothing was written: {what}");
+    }
 }
 
 #[test]
