@@ -88,8 +88,74 @@ impl Keep {
     fn keeps(self, w: f32) -> bool {
         match self {
             Keep::Nothing => false,
-            Keep::AtLeast(t) => w != 0.0 && w.abs() >= t,
+            Keep::AtLeast(t) => (w != 0.0) & (w.abs() >= t),
         }
+    }
+}
+
+/// Rows per piece of parallel work when collecting survivors.
+const ROWS_PER_PIECE: usize = 16;
+
+/// The kept weights of a layer (and its non-zero biases) with their positions in the
+/// `[rows][cols + bias]` code matrix, gathered per piece of [`ROWS_PER_PIECE`] rows;
+/// positions are relative to the piece.
+struct Survivors {
+    pieces: Vec<(Vec<u32>, Vec<f32>)>,
+}
+
+impl Survivors {
+    fn collect(layer: &DenseLayer, keep: Keep) -> Survivors {
+        let stride = layer.cols + usize::from(layer.bias.is_some());
+        let bias = layer.bias.as_deref();
+        let pieces = layer
+            .weight
+            .par_chunks(ROWS_PER_PIECE * layer.cols)
+            .enumerate()
+            .map(|(p, weights)| {
+                let mut positions = Vec::new();
+                let mut values = Vec::new();
+                for (r, row) in weights.chunks(layer.cols).enumerate() {
+                    for (c, &w) in row.iter().enumerate() {
+                        if keep.keeps(w) {
+                            positions.push((r * stride + c) as u32);
+                            values.push(w);
+                        }
+                    }
+                    let b = bias.map_or(0.0, |b| b[p * ROWS_PER_PIECE + r]);
+                    if b != 0.0 {
+                        positions.push((r * stride + layer.cols) as u32);
+                        values.push(b);
+                    }
+                }
+                (positions, values)
+            })
+            .collect();
+        Survivors { pieces }
+    }
+
+    fn values(&self) -> Vec<f32> {
+        let n = self.pieces.iter().map(|(_, v)| v.len()).sum();
+        let mut all = Vec::with_capacity(n);
+        for (_, v) in &self.pieces {
+            all.extend_from_slice(v);
+        }
+        all
+    }
+
+    /// The code matrix: every survivor's nearest shared weight at its position, 0 elsewhere.
+    fn codes(&self, rows: usize, stride: usize, codebook: &Codebook) -> Vec<u8> {
+        let mut matrix = vec![0u8; rows * stride];
+        matrix
+            .par_chunks_mut(ROWS_PER_PIECE * stride)
+            .zip(&self.pieces)
+            .for_each(|(out, (positions, values))| {
+                for (&p, &v) in positions.iter().zip(values) {
+                    if let Some(slot) = out.get_mut(p as usize) {
+                        *slot = codebook.code(v);
+                    }
+                }
+            });
+        matrix
     }
 }
 
@@ -474,36 +540,13 @@ pub fn compress(
         if l > 0 {
             progress.step(&format!("{}: pruning", layer.name));
         }
-        let mut survivors: Vec<f32> = layer
-            .weight
-            .par_iter()
-            .copied()
-            .filter(|&w| keep.keeps(w))
-            .collect();
-        let bias = layer.bias.as_deref().unwrap_or(&[]);
-        survivors.extend(bias.iter().copied().filter(|&b| b != 0.0));
+        let survivors = Survivors::collect(layer, keep);
         progress.step(&format!("{}: k-means", layer.name));
-        let codebook = Codebook::new(&kmeans_1d(&survivors, clusters));
-        drop(survivors);
+        let codebook = Codebook::new(&kmeans_1d(&survivors.values(), clusters));
         progress.step(&format!("{}: assigning codes", layer.name));
         let stride = layer.cols + usize::from(layer.bias.is_some());
-        let mut matrix = vec![0u8; layer.rows * stride];
-        matrix
-            .par_chunks_mut(stride)
-            .zip(layer.weight.par_chunks(layer.cols))
-            .enumerate()
-            .for_each(|(r, (out, weights))| {
-                for (o, &w) in out.iter_mut().zip(weights) {
-                    if keep.keeps(w) {
-                        *o = codebook.code(w);
-                    }
-                }
-                if let Some(&b) = bias.get(r) {
-                    if b != 0.0 {
-                        out[layer.cols] = codebook.code(b);
-                    }
-                }
-            });
+        let matrix = survivors.codes(layer.rows, stride, &codebook);
+        drop(survivors);
         codes.push(LayerCodes {
             rows: layer.rows,
             cols: layer.cols,

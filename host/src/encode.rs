@@ -174,9 +174,13 @@ fn output_range(layer: &LayerCodes, (lo, hi): (f64, f64)) -> (f64, f64) {
         .par_chunks(stride.max(1))
         .map(|row| {
             let (weights, bias) = row.split_at(layer.cols.min(row.len()));
-            let (mut pos, mut neg) = (0.0f64, 0.0f64);
+            let mut counts = [0u32; CODEBOOK];
             for &c in weights {
-                let w = weight(c);
+                counts[usize::from(c & 0x0F)] += 1;
+            }
+            let (mut pos, mut neg) = (0.0f64, 0.0f64);
+            for (code, &n) in counts.iter().enumerate() {
+                let w = weight(code as u8) * f64::from(n);
                 if w > 0.0 {
                     pos += w;
                 } else {
@@ -561,7 +565,38 @@ fn check_capacity(
     Ok(())
 }
 
+/// Calls `f(index, byte)` for every non-zero byte of `row`, in order, looking at eight bytes
+/// at a time (most codes of a pruned layer are zero).
+fn for_each_nonzero(row: &[u8], mut f: impl FnMut(usize, u8)) {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let mut words = row.chunks_exact(8);
+    for (w, bytes) in words.by_ref().enumerate() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(bytes);
+        let x = u64::from_le_bytes(word);
+        if x == 0 {
+            continue;
+        }
+        // The top bit of each byte of `nonzero` is set exactly where `x` has a non-zero byte.
+        let mut nonzero = (((x & LOW7) + LOW7) | x) & !LOW7;
+        while nonzero != 0 {
+            let k = nonzero.trailing_zeros() as usize / 8;
+            f(w * 8 + k, bytes[k]);
+            nonzero &= nonzero - 1;
+        }
+    }
+    let done = row.len() - words.remainder().len();
+    for (k, &b) in words.remainder().iter().enumerate() {
+        if b != 0 {
+            f(done + k, b);
+        }
+    }
+}
+
 /// PE `pe`'s relative-index CSC of `layer`, its entries starting at `entry_base`.
+///
+/// Two passes over the PE's rows in memory order: the first counts each column's entries
+/// (padding included), which gives the column pointers; the second writes the entries.
 fn encode_pe(
     layer: &LayerCodes,
     pe: usize,
@@ -570,33 +605,47 @@ fn encode_pe(
     entry_base: usize,
 ) -> PeSlice {
     let stride = layer.columns();
-    let mut entries = Vec::new();
+    let row_of = |r: usize| {
+        let row = pe + r * num_pes;
+        &layer.codes[row * stride..(row + 1) * stride]
+    };
+    // Per column: entries so far, and the next local row not yet covered by an entry.
+    let mut count = vec![0u32; stride];
+    let mut next = vec![0u32; stride];
+    for r in 0..rows {
+        for_each_nonzero(row_of(r), |j, _| {
+            let gap = r as u32 - next[j];
+            count[j] += gap / (MAX_ZEROS as u32 + 1) + 1;
+            next[j] = r as u32 + 1;
+        });
+    }
     let mut col_ptr = Vec::with_capacity(stride + 1);
-    // The PE's rows, as slices of the code matrix.
-    let my_rows: Vec<&[u8]> = (0..rows)
-        .map(|r| {
-            let row = pe + r * num_pes;
-            &layer.codes[row * stride..(row + 1) * stride]
-        })
+    let mut total = 0u32;
+    for &n in &count {
+        col_ptr.push(entry_base as u32 + total);
+        total += n;
+    }
+    col_ptr.push(entry_base as u32 + total);
+    let mut entries = vec![0u8; total as usize];
+    // Write position of each column, relative to the first entry.
+    let mut at: Vec<u32> = col_ptr[..stride]
+        .iter()
+        .map(|&p| p - entry_base as u32)
         .collect();
-    for j in 0..stride {
-        col_ptr.push((entry_base + entries.len()) as u32);
-        let mut next = 0usize;
-        for (r, row) in my_rows.iter().enumerate() {
-            let code = row[j];
-            if code == 0 {
-                continue;
-            }
-            let mut gap = r - next;
+    next.fill(0);
+    for r in 0..rows {
+        for_each_nonzero(row_of(r), |j, code| {
+            let mut gap = r - next[j] as usize;
             while gap > MAX_ZEROS {
-                entries.push(make_entry(MAX_ZEROS as u8, 0));
+                entries[at[j] as usize] = make_entry(MAX_ZEROS as u8, 0);
+                at[j] += 1;
                 gap -= MAX_ZEROS + 1;
             }
-            entries.push(make_entry(gap as u8, code));
-            next = r + 1;
-        }
+            entries[at[j] as usize] = make_entry(gap as u8, code);
+            at[j] += 1;
+            next[j] = r as u32 + 1;
+        });
     }
-    col_ptr.push((entry_base + entries.len()) as u32);
     PeSlice {
         entries,
         entry_base: entry_base as u32,
@@ -699,6 +748,35 @@ mod tests {
         assert_eq!(z, [0, 1, 0, 1, 0, 2, 0, 0, 0, 2, 0, 2, 0]);
         assert_eq!(pe.col_ptr, [0, 3, 4, 6, 6, 8, 10, 11, 13]);
         assert_eq!(model.dense_codes(0), codes);
+    }
+
+    #[test]
+    fn nonzero_bytes_are_found_eight_at_a_time() {
+        for len in [0usize, 1, 7, 8, 9, 23, 64] {
+            for seed in 0..40u32 {
+                let row: Vec<u8> = (0..len as u32)
+                    .map(|i| {
+                        let h = i.wrapping_mul(2_654_435_761) ^ seed.wrapping_mul(40_503);
+                        if h % 5 < 2 {
+                            (h >> 8) as u8 | 1
+                        } else if h % 7 == 0 {
+                            0x80
+                        } else {
+                            0
+                        }
+                    })
+                    .collect();
+                let mut found = Vec::new();
+                for_each_nonzero(&row, |i, b| found.push((i, b)));
+                let expected: Vec<(usize, u8)> = row
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &b)| b != 0)
+                    .map(|(i, &b)| (i, b))
+                    .collect();
+                assert_eq!(found, expected, "{row:?}");
+            }
+        }
     }
 
     #[test]
