@@ -175,9 +175,7 @@ fn output_range(layer: &LayerCodes, (lo, hi): (f64, f64)) -> (f64, f64) {
         .map(|row| {
             let (weights, bias) = row.split_at(layer.cols.min(row.len()));
             let mut counts = [0u32; CODEBOOK];
-            for &c in weights {
-                counts[usize::from(c & 0x0F)] += 1;
-            }
+            for_each_nonzero(weights, |_, c| counts[usize::from(c & 0x0F)] += 1);
             let (mut pos, mut neg) = (0.0f64, 0.0f64);
             for (code, &n) in counts.iter().enumerate() {
                 let w = weight(code as u8) * f64::from(n);
