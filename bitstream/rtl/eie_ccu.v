@@ -71,10 +71,11 @@ module eie_ccu #(
   output wire [15:0]                                 bcast_j_o,
   output wire [15:0]                                 bcast_a_o,
   // From the PEs.
-  input  wire                                        any_full_i,
-  input  wire                                        any_nearly_i,
-  input  wire                                        all_idle_i,
-  input  wire                                        any_wb_busy_i,
+  input  wire [NumPes-1:0]                           pe_full_i,
+  input  wire [NumPes-1:0]                           pe_nearly_i,
+  input  wire [NumPes-1:0]                           pe_idle_i,
+  input  wire [NumPes-1:0]                           pe_wb_busy_i,
+  input  wire [NumPes-1:0]                           leaf_done_i,
   input  wire [NumPes-1:0]                           pe_err_i,
   input  wire [NumPes*8-1:0]                         pe_err_code_i,
   input  wire [NumPes*16-1:0]                        pe_err_col_i,
@@ -82,7 +83,7 @@ module eie_ccu #(
   input  wire                                        root_valid_i,
   input  wire [31:0]                                 root_data_i,
   output wire                                        root_ready_o,
-  input  wire                                        tree_idle_i
+  input  wire                                        tree_empty_i
 );
   // The generated header defines the whole register map; this module uses a part of it.
   /* verilator lint_off UNUSEDPARAM */
@@ -191,28 +192,65 @@ module eie_ccu #(
     end
   end
 
-  // ---------------------------------------------------------------- lowest PE with an error
-  reg [7:0] err_pe;
+  // ---------------------------------------------------------------- reductions over the PEs
+  // Registered, so no path runs from a PE through a wide AND/OR into the sequencer. The drain
+  // test compares states of the same cycle: the PEs' idle flags are already registered, the
+  // tree's and the broadcast's are delayed to match, and all of them describe the state two
+  // cycles ago. Once the tree, the broadcast and every PE are empty nothing can refill them,
+  // so the delay only postpones the end of the phase by two cycles.
+  reg all_idle_q, tree_idle_q, tree_idle2_q, quiet_q, quiet2_q, any_wb_busy_q;
+  reg any_err_q;
+  reg [7:0] err_pe_q, err_pe_d;
+  reg [7:0] err_pe_code_q;
+  reg [15:0] err_pe_col_q;
   integer i;
   always @* begin
-    err_pe = 8'd0;
+    err_pe_d = 8'd0;
     for (i = NumPes - 1; i >= 0; i = i - 1) begin
       if (pe_err_i[i]) begin
-        err_pe = i[7:0];
+        err_pe_d = i[7:0];
       end
     end
   end
-  wire [7:0] pe_code = pe_err_code_i[err_pe*8 +: 8];
-  wire [15:0] pe_col = pe_err_col_i[err_pe*16 +: 16];
 
   // ---------------------------------------------------------------- broadcast
   wire in_compute = (state_q == S_COMPUTE);
   // A broadcast now lands in the queues next cycle: it needs room for one more element
   // when nothing is being broadcast this cycle, for two when something is.
-  wire stall = bcast_valid_q ? any_nearly_i : any_full_i;
+  wire stall = bcast_valid_q ? (|pe_nearly_i) : (|pe_full_i);
   wire fire_bias = in_compute & bias_pending_q & ~stall;
   wire fire_tree = in_compute & ~bias_pending_q & root_valid_i & ~stall;
-  wire drained = ~bias_pending_q & ~bcast_valid_q & tree_idle_i & all_idle_i;
+  wire drained = quiet2_q & tree_idle2_q & all_idle_q;
+  // Cycles after the start of a phase before the delayed flags describe the phase.
+  localparam [4:0] SETTLE = 5'd5;
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      all_idle_q <= 1'b1;
+      tree_idle_q <= 1'b1;
+      tree_idle2_q <= 1'b1;
+      quiet_q <= 1'b1;
+      quiet2_q <= 1'b1;
+      any_wb_busy_q <= 1'b0;
+      any_err_q <= 1'b0;
+      err_pe_q <= 8'd0;
+      err_pe_code_q <= 8'd0;
+      err_pe_col_q <= 16'd0;
+    end else begin
+      all_idle_q <= &pe_idle_i;
+      tree_idle_q <= tree_empty_i & (&leaf_done_i);
+      tree_idle2_q <= tree_idle_q;
+      quiet_q <= ~bcast_valid_q & ~bias_pending_q;
+      quiet2_q <= quiet_q;
+      any_wb_busy_q <= |pe_wb_busy_i;
+      any_err_q <= |pe_err_i;
+      // A PE's error stays until the flush, so the code and column caught here belong to
+      // the PE that any_err_q reports.
+      err_pe_q <= err_pe_d;
+      err_pe_code_q <= pe_err_code_i[err_pe_d*8 +: 8];
+      err_pe_col_q <= pe_err_col_i[err_pe_d*16 +: 16];
+    end
+  end
 
   // ---------------------------------------------------------------- descriptor select
   // layer_q < NUM_LAYERS <= MaxLayers, so its low bits index the descriptors.
@@ -342,26 +380,26 @@ module eie_ccu #(
         end
       end
       S_COMPUTE: begin
-        if (step_q != 5'd3) begin
+        if (step_q != SETTLE) begin
           step_d = step_q + 5'd1;
         end
-        if (|pe_err_i) begin
+        if (any_err_q) begin
           fail_d = 1'b1;
-          code_d = pe_code;
+          code_d = err_pe_code_q;
           err_layer_d = {4'd0, layer_q};
-          err_info_d = {err_pe, 8'd0, pe_col};
+          err_info_d = {err_pe_q, 8'd0, err_pe_col_q};
           state_d = S_FLUSH;
-        end else if (step_q == 5'd3 && drained) begin
+        end else if (step_q == SETTLE && drained) begin
           step_d = 5'd0;
           wb_start_d = 1'b1;
           state_d = S_WB;
         end
       end
       S_WB: begin
-        if (step_q != 5'd3) begin
+        if (step_q != SETTLE) begin
           step_d = step_q + 5'd1;
         end
-        if (step_q == 5'd3 && !any_wb_busy_i) begin
+        if (step_q == SETTLE && !any_wb_busy_q) begin
           lc_store = 1'b1;
           if ({28'd0, layer_q} + 32'd1 == nl_q) begin
             state_d = S_FINISH;

@@ -46,8 +46,8 @@ module eie_pe #(
   input  wire [15:0]                                   bcast_a_i,
   output wire                                          full_o,
   output wire                                          nearly_o,
-  output wire                                          idle_o,
-  output wire                                          wb_busy_o,
+  output wire                                          idle_o,     // state of the previous cycle
+  output wire                                          wb_busy_o,  // state of the previous cycle
   output wire                                          err_o,
   output wire [7:0]                                    err_code_o,
   output wire [15:0]                                   err_col_o,
@@ -362,6 +362,7 @@ module eie_pe #(
   wire [AW-1:0] ar_waddr;
   wire [47:0] ar_wdata;
   wire ar_idle;
+  wire wb_busy;
   wire wb_re;
   wire [AW-1:0] wb_raddr;
   wire wb_we;
@@ -425,11 +426,22 @@ module eie_pe #(
     .act_we_o(wb_act_we),
     .act_waddr_o(wb_act_waddr),
     .act_wdata_o(wb_act_wdata),
-    .busy_o(wb_busy_o)
+    .busy_o(wb_busy)
   );
 
-  // ---------------------------------------------------------------- state, errors
+  // ---------------------------------------------------------------- state for the CCU
+  // Registered, so the CCU's reductions over all PEs start from flip-flops.
   wire idle = q_empty & ptr_idle & spm_idle & sel_idle & ar_idle;
+  reg idle_q, wb_busy_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      idle_q <= 1'b1;
+      wb_busy_q <= 1'b0;
+    end else begin
+      idle_q <= idle;
+      wb_busy_q <= wb_busy;
+    end
+  end
 
   // ---------------------------------------------------------------- counters
   reg [31:0] entries_q, busy_q, starved_q, qfull_q;
@@ -508,7 +520,8 @@ module eie_pe #(
 
   assign full_o = full_q;
   assign nearly_o = nearly_q;
-  assign idle_o = idle;
+  assign idle_o = idle_q;
+  assign wb_busy_o = wb_busy_q;
   assign err_o = ptr_err | sel_err;
   assign err_code_o = sel_err ? EIE_ERR_ROW_OVERFLOW : ptr_err_code;
   assign err_col_o = sel_err ? sel_err_col : ptr_err_col;

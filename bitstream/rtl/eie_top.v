@@ -273,17 +273,18 @@ module eie_top #(
     .bcast_valid_o(bcast_valid),
     .bcast_j_o(bcast_j),
     .bcast_a_o(bcast_a),
-    .any_full_i(|pe_full),
-    .any_nearly_i(|pe_nearly),
-    .all_idle_i(&pe_idle),
-    .any_wb_busy_i(|pe_wb_busy),
+    .pe_full_i(pe_full),
+    .pe_nearly_i(pe_nearly),
+    .pe_idle_i(pe_idle),
+    .pe_wb_busy_i(pe_wb_busy),
+    .leaf_done_i(leaf_done),
     .pe_err_i(pe_err),
     .pe_err_code_i(pe_err_code),
     .pe_err_col_i(pe_err_col),
     .root_valid_i(root_valid),
     .root_data_i(root_data),
     .root_ready_o(root_ready),
-    .tree_idle_i(tree_empty & (&leaf_done))
+    .tree_empty_i(tree_empty)
   );
 
   // ---------------------------------------------------------------- LNZD tree
