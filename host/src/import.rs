@@ -34,9 +34,10 @@ pub struct DenseLayer {
 pub enum OrderSource {
     /// As the caller listed the layers.
     Explicit,
-    /// The order of the tensors in the file (their shapes chain in that order).
+    /// The order of the arrays in a `.npz` file (their shapes chain in that order).
     FileOrder,
-    /// Natural sort of the names (`fc2` before `fc10`), because the file's order does not
+    /// Natural sort of the names (`fc2` before `fc10`): always for `.safetensors`, whose
+    /// writers store tensors sorted by type and name, and for a `.npz` whose order does not
     /// chain.
     NaturalSort,
 }
@@ -75,8 +76,10 @@ impl Tensor<'_> {
 /// Loads the layers of a weights file.
 ///
 /// With `order`, exactly those layers in that order. Otherwise every `<layer>.weight` in the
-/// file: in the file's order if the shapes chain that way, else in natural sort order of the
-/// names (whether that chains is [`crate::compress::compress`]'s to check).
+/// file: for a `.npz`, in the file's order if the shapes chain that way (`np.savez` keeps
+/// the order it was given); else, and always for a `.safetensors` (whose writers sort the
+/// tensors by type and name), in natural sort order of the names. Whether that order chains
+/// is [`crate::compress::compress`]'s to check.
 pub fn load_weights(
     path: &Path,
     order: Option<&[String]>,
@@ -104,13 +107,14 @@ pub fn load_weights(
             }
         })?
     };
-    assemble(path, tensors, order)
+    assemble(path, tensors, order, is_zip)
 }
 
 fn assemble(
     path: &Path,
     mut tensors: Vec<Tensor<'_>>,
     order: Option<&[String]>,
+    file_order_means_something: bool,
 ) -> Result<(Vec<DenseLayer>, OrderSource)> {
     let bad = |reason: String| Error::Weights {
         path: path.to_owned(),
@@ -152,7 +156,7 @@ fn assemble(
                 matches!((shape_of(&w[0]), shape_of(&w[1])),
                     (Some(a), Some(b)) if a.len() == 2 && b.len() == 2 && a[0] == b[1])
             });
-            if chains {
+            if chains && file_order_means_something {
                 (in_file.clone(), OrderSource::FileOrder)
             } else {
                 let mut sorted = in_file.clone();

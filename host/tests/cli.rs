@@ -134,7 +134,7 @@ fn compress_inspect_and_infer() {
         &cal,
     ]);
     assert!(
-        text.starts_with("layer order: file order (fc1, fc2, fc3)"),
+        text.starts_with("layer order: natural sort of names (fc1, fc2, fc3)"),
         "{text}"
     );
     for word in ["fc1", "fc2", "fc3", "total", "wrote"] {
@@ -254,6 +254,27 @@ fn npz_with_natural_sort_and_explicit_order() {
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["report"]["layers"][0]["relu"], true);
     assert_eq!(json["report"]["layers"][0]["codes_used"], 3);
+
+    // A .npz whose own order chains (zeta, then alpha) keeps it, against the natural sort.
+    let path = f.path("ordered.npz");
+    let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(&path).unwrap());
+    npz.add_array("zeta.weight", &fc2).unwrap();
+    npz.add_array("alpha.weight", &fc10).unwrap();
+    npz.finish().unwrap();
+    let text = ok(&[
+        "compress",
+        &path.to_string_lossy(),
+        "-o",
+        &out,
+        "--density",
+        "0.5",
+        "--pes",
+        "1",
+    ]);
+    assert!(
+        text.starts_with("layer order: file order (zeta, alpha)"),
+        "{text}"
+    );
 }
 
 #[test]
