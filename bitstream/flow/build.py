@@ -398,6 +398,27 @@ def place_route(
     return result
 
 
+def pack_only(netlist: Path, out: Path, ooc: bool) -> dict:
+    """nextpnr packing without placement: the exact cell counts (does it fit?) in seconds."""
+    log = out / "pack.log"
+    cmd = [tool("nextpnr-ecp5"), *DEVICE_ARGS, "--json", str(netlist), "--pack-only"]
+    cmd += ["--log", str(log), "-q"] + (["--out-of-context"] if ooc else [])
+    print("flow: packing only (utilisation, no placement) ...", flush=True)
+    rc, seconds = run(cmd, out / "pack.stdout", ROOT, allow_fail=True)
+    result = {
+        "seed": None,
+        "packed_only": True,
+        "seconds": round(seconds, 1),
+        "exit_code": rc,
+        "command": shell_line(cmd, ROOT),
+        "utilisation": utilisation_from_log(log),
+    }
+    if rc != 0:
+        errors = re.findall(r"^ERROR: (.*)$", log.read_text(errors="replace"), re.M)
+        result["error"] = errors[-1] if errors else f"nextpnr exit {rc}, see {rel(log)}"
+    return result
+
+
 # ----------------------------------------------------------------------------- reports
 
 
@@ -475,7 +496,11 @@ def markdown_report(rep: dict) -> str:
     lines.append(f"- tools: {rep['tools']['yosys']}; {rep['tools']['nextpnr']}")
     lines.append(
         f"- times: synthesis {rep['synth']['seconds']:.0f} s, place and route "
-        + ", ".join(f"seed {s['seed']} {s['seconds']:.0f} s" for s in rep["seeds"])
+        + ", ".join(
+            f"seed {s['seed']} {s['seconds']:.0f} s" if s["seed"] is not None
+            else f"packing only {s['seconds']:.0f} s"
+            for s in rep["seeds"]
+        )
         + (f", ecppack {rep['pack_seconds']:.0f} s" if rep.get("pack_seconds") else "")
     )
     lines.append(f"- timing met on every seed: **{'yes' if rep['timing_met'] else 'NO'}**")
@@ -610,8 +635,13 @@ def build(
         lpf = FLOW / board["lpf"]
         freq = board_info["core_mhz"]
     synth = synthesize(top, sources, incdirs, params, out, args.synth_opt)
-    srcs = cell_sources(synth["netlist"], top)
-    seed_results = [place_route(synth["netlist"], out, s, freq, ooc, lpf, srcs) for s in seeds]
+    if getattr(args, "pack_only", False):
+        seed_results = [pack_only(synth["netlist"], out, ooc)]
+    else:
+        srcs = cell_sources(synth["netlist"], top)
+        seed_results = [
+            place_route(synth["netlist"], out, s, freq, ooc, lpf, srcs) for s in seeds
+        ]
     agg = aggregate(seed_results)
     util_src = next((s["utilisation"] for s in seed_results if s.get("utilisation")), {})
     rep = {
@@ -686,6 +716,10 @@ def cmd_single(args: argparse.Namespace, mode: str) -> int:
     rep = build(name, mode, params, freq, seeds, args, board)
     write_report(rep, RESULTS_ROOT / name)
     print_summary(rep)
+    if args.pack_only:
+        errors = [x["error"] for x in rep["seeds"] if "error" in x]
+        print(f"flow: packing {'FAILED: ' + errors[0] if errors else 'fits'}")
+        return 1 if errors else 0
     if not rep["timing_met"]:
         print("flow: timing NOT met (or a seed failed to route)", file=sys.stderr)
         return 0 if args.allow_timing_fail else 1
@@ -701,6 +735,7 @@ def sweep_row(point: dict, rep: dict) -> dict:
         "utilisation": util,
         "fmax": clk,
         "routed": rep["all_seeds_routed"],
+        "packed_only": any(s.get("packed_only") for s in rep["seeds"]),
         "errors": errors,
         "rtl": rep.get("rtl", "?"),
         "synth_seconds": rep["synth"]["seconds"],
@@ -734,7 +769,10 @@ def sweep_markdown(sweep: dict, rows: list[dict]) -> str:
         u = r["utilisation"]
         f = r["fmax"]
         fm = f"{f['min_mhz']:.1f} / {f['mean_mhz']:.1f} / {f['max_mhz']:.1f}" if f else "-"
-        routed = "yes" if r["routed"] else ("no: " + "; ".join(r["errors"]))[:120]
+        if r.get("packed_only") and not r["errors"]:
+            routed = "packed only (fits; not placed)"
+        else:
+            routed = "yes" if r["routed"] else ("no: " + "; ".join(r["errors"]))[:120]
         lines.append(
             f"| {r['NumPes']} | {r['SpmatWords']} | {r['PtrEntries']} | {r['ActEntries']} | "
             f"{fmt_util(u, 'LUT4')} | {fmt_util(u, 'FF')} | {fmt_util(u, 'EBR')} | {fmt_util(u, 'DSP')} | "
@@ -817,6 +855,9 @@ def main(argv: list[str]) -> int:
     )
     ap.add_argument(
         "--rtl-rev", metavar="REV", help="build bitstream/rtl as committed in REV (e.g. HEAD)"
+    )
+    ap.add_argument(
+        "--pack-only", action="store_true", help="ooc/sweep: synthesis and packing only (utilisation)"
     )
     ap.add_argument("--allow-timing-fail", action="store_true", help="exit 0 (and pack) even if timing fails")
     args = ap.parse_args(argv)
