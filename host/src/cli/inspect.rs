@@ -71,11 +71,11 @@ fn dump(model: &Model, layer: usize, pe: u32) -> Result<Dump, Failure> {
         num_pes: n,
         in_len: d.in_len,
         out_len: d.out_len,
-        local_rows: if d.out_len > pe {
-            (d.out_len - 1 - pe) / n + 1
-        } else {
-            0
-        },
+        local_rows: eie_memmap::Geometry {
+            num_pes: n,
+            ..eie_memmap::Geometry::PAPER
+        }
+        .rows_of_pe(d.out_len, pe),
         bias: d.bias,
         relu: d.relu,
         in_frac: d.in_frac,
