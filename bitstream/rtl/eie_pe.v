@@ -266,14 +266,14 @@ module eie_pe #(
   wire [SW-1:0] spm_raddr;
   wire [63:0] spm_rdata;
   wire wd_valid;
-  wire [55:0] wd_offs;
+  wire [8*AW-1:0] wd_rows;
   wire [31:0] wd_v;
   wire [7:0] wd_useful;
-  wire [3:0] wd_count;
-  wire wd_first;
   wire [15:0] wd_a;
-  wire [15:0] wd_j;
   wire wd_pop;
+  wire [3:0] entries;
+  wire spm_err;
+  wire [15:0] spm_err_col;
   wire spm_idle;
 
   eie_ram_sdp #(
@@ -291,11 +291,13 @@ module eie_pe #(
   );
 
   eie_spmat_read #(
-    .SpmatWords(SpmatWords)
+    .SpmatWords(SpmatWords),
+    .ActEntries(ActEntries)
   ) u_spmat (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
     .flush_i(flush_i),
+    .rows_i(out_rows_q),
     .col_valid_i(col_valid),
     .col_a_i(col_a),
     .col_j_i(col_j),
@@ -308,25 +310,22 @@ module eie_pe #(
     .raddr_o(spm_raddr),
     .rdata_i(spm_rdata),
     .wd_valid_o(wd_valid),
-    .wd_offs_o(wd_offs),
+    .wd_rows_o(wd_rows),
     .wd_v_o(wd_v),
     .wd_useful_o(wd_useful),
-    .wd_count_o(wd_count),
-    .wd_first_o(wd_first),
     .wd_a_o(wd_a),
-    .wd_j_o(wd_j),
     .wd_pop_i(wd_pop),
+    .entries_o(entries),
+    .err_o(spm_err),
+    .err_col_o(spm_err_col),
     .idle_o(spm_idle)
   );
 
   // ---------------------------------------------------------------- entry select
-  wire [3:0] loaded;
   wire e_valid;
   wire [AW-1:0] e_row;
   wire [3:0] e_v;
   wire [15:0] e_a;
-  wire sel_err;
-  wire [15:0] sel_err_col;
   wire sel_idle;
 
   eie_entry_select #(
@@ -335,23 +334,16 @@ module eie_pe #(
     .clk_i(clk_i),
     .rst_ni(rst_ni),
     .flush_i(flush_i),
-    .rows_i(out_rows_q),
     .wd_valid_i(wd_valid),
-    .wd_offs_i(wd_offs),
+    .wd_rows_i(wd_rows),
     .wd_v_i(wd_v),
     .wd_useful_i(wd_useful),
-    .wd_count_i(wd_count),
-    .wd_first_i(wd_first),
     .wd_a_i(wd_a),
-    .wd_j_i(wd_j),
     .wd_pop_o(wd_pop),
-    .loaded_o(loaded),
     .e_valid_o(e_valid),
     .e_row_o(e_row),
     .e_v_o(e_v),
     .e_a_o(e_a),
-    .err_o(sel_err),
-    .err_col_o(sel_err_col),
     .idle_o(sel_idle)
   );
 
@@ -457,7 +449,7 @@ module eie_pe #(
       starved_q <= 32'd0;
       qfull_q <= 32'd0;
     end else begin
-      entries_q <= entries_q + {28'd0, loaded};
+      entries_q <= entries_q + {28'd0, entries};
       busy_q <= busy_q + {31'd0, e_valid};
       starved_q <= starved_q + {31'd0, compute_i & idle};
       qfull_q <= qfull_q + {31'd0, compute_i & q_full};
@@ -522,9 +514,10 @@ module eie_pe #(
   assign nearly_o = nearly_q;
   assign idle_o = idle_q;
   assign wb_busy_o = wb_busy_q;
-  assign err_o = ptr_err | sel_err;
-  assign err_code_o = sel_err ? EIE_ERR_ROW_OVERFLOW : ptr_err_code;
-  assign err_col_o = sel_err ? sel_err_col : ptr_err_col;
+  // The sparse-matrix reader's column is older than the pointer unit's.
+  assign err_o = ptr_err | spm_err;
+  assign err_code_o = spm_err ? EIE_ERR_ROW_OVERFLOW : ptr_err_code;
+  assign err_col_o = spm_err ? spm_err_col : ptr_err_col;
   assign mb_rvalid_o = rvalid_q;
   assign mb_rdata_o = rdata_q;
 endmodule
