@@ -17,21 +17,12 @@ pub fn rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
 }
 
-/// The builds the tests run on, one Verilator model each (cached between runs).
+/// The builds the tests run on: [`Geometry::SMALL`] with `num_pes` PEs, one Verilator model
+/// each (cached between runs, and shared with the harness's own tests).
 pub fn build(num_pes: u32) -> Geometry {
-    match num_pes {
-        64 => Geometry {
-            num_pes: 64,
-            queue_depth: 8,
-            spmat_words: 256,
-            ptr_entries: 2048,
-            act_entries: 64,
-            max_layers: 4,
-        },
-        n => Geometry {
-            num_pes: n,
-            ..Geometry::SMALL
-        },
+    Geometry {
+        num_pes,
+        ..Geometry::SMALL
     }
 }
 
