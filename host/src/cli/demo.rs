@@ -11,7 +11,7 @@ pub use without_train::Args;
 mod with_train {
     use super::super::{emit, table, Failure};
     use eie::compress::Progress;
-    use eie::demo::{self, Options};
+    use eie::demo::{self, Options, RtlResult};
     use eie::train::pipeline::{Config, Event};
     use indicatif::{ProgressBar, ProgressStyle};
     use std::path::PathBuf;
@@ -32,9 +32,13 @@ mod with_train {
         /// Run only this many test digits, spread evenly over the test split [default: all].
         #[arg(long)]
         limit: Option<usize>,
-        /// Seed of the training run.
-        #[arg(long, default_value_t = Config::default().seed)]
-        seed: u64,
+        /// Seed of the training run [default: the settings' seed].
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Training settings as JSON, in the form of the `config` field of the record the
+        /// demo writes next to the cached model [default: the built-in settings].
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// Cache for MNIST and the trained model [default: $EIE_CACHE_DIR, else the
         /// workspace's .cache].
         #[arg(long)]
@@ -127,7 +131,16 @@ mod with_train {
             opts.num_pes = self.pes;
             opts.fmax_mhz = self.fmax_mhz;
             opts.limit = self.limit;
-            opts.config.seed = self.seed;
+            if let Some(path) = &self.config {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Failure::new(format!("'{}': {e}", path.display())))?;
+                opts.config = serde_json::from_str::<Config>(&text).map_err(|e| {
+                    Failure::new(format!("training settings '{}': {e}", path.display()))
+                })?;
+            }
+            if let Some(seed) = self.seed {
+                opts.config.seed = seed;
+            }
             let mut bars = Bars {
                 training: None,
                 work: Work(Mutex::new(None)),
@@ -137,7 +150,18 @@ mod with_train {
                 "{}\n{}",
                 table::render(&outcome.report),
                 demo::render(&outcome)
-            ))
+            ))?;
+            match &outcome.rtl {
+                RtlResult::Ran { mismatches: 0, .. } => Ok(()),
+                RtlResult::Ran { mismatches, .. } => Err(Failure::new(format!(
+                    "demo: the simulated accelerator differs from the fixed-point reference on \
+                     {mismatches} of {} test digits",
+                    outcome.tested
+                ))),
+                RtlResult::Failed(why) => Err(Failure::new(format!(
+                    "demo: the simulated accelerator failed: {why}"
+                ))),
+            }
         }
     }
 }

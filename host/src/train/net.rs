@@ -295,13 +295,18 @@ pub fn accuracy<P: Copy + Into<u64>, L: Copy + Into<u64>>(predicted: &[P], label
     right as f64 / labels.len() as f64
 }
 
-/// A data set as tensors: inputs `[n, PIXELS]` (`f32`) and labels `[n]` (`u32`).
+/// A data set as tensors: inputs `[n, width]` (`f32`) and labels `[n]` (`u32`), with host
+/// copies for building augmented batches.
 #[derive(Clone, Debug)]
 pub struct Tensors {
     /// The inputs.
     pub x: Tensor,
     /// The labels.
     pub y: Tensor,
+    /// The inputs, on the host, row by row.
+    pub inputs: Vec<f32>,
+    /// Values per input.
+    pub width: usize,
     /// The labels, on the host.
     pub labels: Vec<u8>,
 }
@@ -324,8 +329,10 @@ impl Tensors {
         }
         let y: Vec<u32> = labels.iter().map(|&l| u32::from(l)).collect();
         Ok(Tensors {
-            x: Tensor::from_vec(x, (labels.len(), width), &dev)?,
+            x: Tensor::from_slice(&x, (labels.len(), width), &dev)?,
             y: Tensor::from_vec(y, labels.len(), &dev)?,
+            inputs: x,
+            width,
             labels: labels.to_vec(),
         })
     }
@@ -352,6 +359,11 @@ pub struct Phase {
     pub lr_end: f64,
     /// Samples per step.
     pub batch: usize,
+    /// Decoupled weight decay (AdamW) of every trained variable; pruned weights stay zero.
+    pub weight_decay: f64,
+    /// Each training digit is moved by a random offset of up to this many pixels in each
+    /// direction (0: no augmentation).
+    pub max_shift: usize,
 }
 
 impl Phase {
@@ -387,9 +399,21 @@ pub fn train(
     if set.is_empty() {
         return Err(TrainError::options("training set is empty"));
     }
+    if phase.max_shift > 0 && set.width != PIXELS {
+        return Err(TrainError::options(format!(
+            "shifting needs {PIXELS}-pixel digits, the inputs have {} values",
+            set.width
+        )));
+    }
+    if phase.weight_decay.is_nan() || phase.weight_decay < 0.0 {
+        return Err(TrainError::options(format!(
+            "weight decay {} must be >= 0",
+            phase.weight_decay
+        )));
+    }
     let params = ParamsAdamW {
         lr: phase.lr,
-        weight_decay: 0.0,
+        weight_decay: phase.weight_decay,
         ..ParamsAdamW::default()
     };
     let mut opt = AdamW::new(mlp.vars(), params)?;
@@ -401,7 +425,12 @@ pub fn train(
         let mut sum = 0.0;
         for chunk in order.chunks(phase.batch) {
             let idx = Tensor::from_slice(chunk, chunk.len(), set.x.device())?;
-            let logits = mlp.forward(&set.x.index_select(&idx, 0)?)?;
+            let x = if phase.max_shift == 0 {
+                set.x.index_select(&idx, 0)?
+            } else {
+                shifted_batch(set, chunk, phase.max_shift, rng)?
+            };
+            let logits = mlp.forward(&x)?;
             let loss = candle_nn::loss::cross_entropy(&logits, &set.y.index_select(&idx, 0)?)?;
             opt.backward_step(&loss)?;
             mlp.apply_masks()?;
@@ -412,6 +441,46 @@ pub fn train(
         last = sum / phase.steps_per_epoch(set.len()) as f32;
     }
     Ok(last)
+}
+
+/// Side of a digit, in pixels.
+const SIDE: usize = 28;
+
+/// Moves `image` (28 x 28) by `dx` columns and `dy` rows, filling with 0.
+pub fn shift_image(image: &[f32], dx: isize, dy: isize, out: &mut [f32]) {
+    out.fill(0.0);
+    for r in 0..SIDE {
+        let Some(src_r) = r.checked_add_signed(-dy).filter(|&v| v < SIDE) else {
+            continue;
+        };
+        for c in 0..SIDE {
+            if let Some(src_c) = c.checked_add_signed(-dx).filter(|&v| v < SIDE) {
+                out[r * SIDE + c] = image[src_r * SIDE + src_c];
+            }
+        }
+    }
+}
+
+/// The digits `chunk` of `set`, each moved by a random offset within `±max_shift`.
+fn shifted_batch(
+    set: &Tensors,
+    chunk: &[u32],
+    max_shift: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Tensor> {
+    let m = i32::try_from(max_shift.min(SIDE)).unwrap_or(0);
+    let mut x = vec![0.0f32; chunk.len() * PIXELS];
+    for (out, &i) in x.chunks_exact_mut(PIXELS).zip(chunk) {
+        let i = i as usize;
+        let (dx, dy) = (rng.random_range(-m..=m), rng.random_range(-m..=m));
+        shift_image(
+            &set.inputs[i * PIXELS..(i + 1) * PIXELS],
+            dx as isize,
+            dy as isize,
+            out,
+        );
+    }
+    Ok(Tensor::from_vec(x, (chunk.len(), PIXELS), set.x.device())?)
 }
 
 #[cfg(test)]
@@ -439,7 +508,38 @@ pub(crate) mod tests {
         lr: 1e-2,
         lr_end: 1e-3,
         batch: 32,
+        weight_decay: 0.0,
+        max_shift: 0,
     };
+
+    #[test]
+    fn shifts_move_digits_and_fill_with_zero() {
+        let image: Vec<f32> = (0..PIXELS).map(|i| i as f32).collect();
+        let mut out = vec![0.0; PIXELS];
+        shift_image(&image, 2, -1, &mut out);
+        // Row r, column c comes from row r + 1, column c - 2.
+        assert_eq!(out[5 * 28 + 7], image[6 * 28 + 5]);
+        assert_eq!(out[5 * 28 + 1], 0.0);
+        assert_eq!(out[27 * 28 + 10], 0.0);
+        shift_image(&image, 0, 0, &mut out);
+        assert_eq!(out, image);
+    }
+
+    #[test]
+    fn shifting_needs_digits() {
+        let set = toy_set(8, 4, 2, 0);
+        let mlp = Mlp::new(&[4, 2], 0).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let phase = Phase {
+            max_shift: 1,
+            ..TOY_PHASE
+        };
+        let e = train(&mlp, &set, &phase, &mut rng, &mut |_| ()).unwrap_err();
+        assert!(
+            e.to_string().contains("shifting needs 784-pixel digits"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn training_learns_and_is_deterministic() {

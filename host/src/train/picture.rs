@@ -27,7 +27,7 @@ const LABEL_SCALE: usize = 2;
 /// Tiles per row.
 const PER_ROW: usize = 8;
 /// Space around a tile, in pixels.
-const PAD: usize = 6;
+const PAD: usize = 10;
 
 const BACKGROUND: [u8; 3] = [255, 255, 255];
 const INK: [u8; 3] = [20, 20, 20];

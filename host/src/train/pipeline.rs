@@ -54,6 +54,8 @@ impl Default for Config {
                 lr: 1e-3,
                 lr_end: 1e-4,
                 batch: 64,
+                weight_decay: 0.0,
+                max_shift: 0,
             },
             densities: vec![0.08, 0.09, 0.26],
             prune_steps: 4,
@@ -62,6 +64,8 @@ impl Default for Config {
                 lr: 5e-4,
                 lr_end: 1e-4,
                 batch: 64,
+                weight_decay: 0.0,
+                max_shift: 0,
             },
             bits: 4,
             fine_tune: Phase {
@@ -69,6 +73,8 @@ impl Default for Config {
                 lr: 1e-4,
                 lr_end: 1e-5,
                 batch: 64,
+                weight_decay: 0.0,
+                max_shift: 0,
             },
         }
     }
@@ -434,6 +440,8 @@ mod tests {
             lr: 3e-3,
             lr_end: 1e-3,
             batch: 16,
+            weight_decay: 1e-4,
+            max_shift: 1,
         };
         Config {
             seed: 1,

@@ -207,6 +207,8 @@ mod tests {
             lr: 1e-2,
             lr_end: 1e-3,
             batch: 32,
+            weight_decay: 0.0,
+            max_shift: 0,
         };
         train(&mlp, &set, &phase, &mut rng, &mut |_| ()).unwrap();
         let after = mlp.loss(&set).unwrap();
