@@ -6,16 +6,19 @@
 // bitstream/src/model.rs; EIE_SIM_ABI_VERSION changes whenever they do.
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "Vtop.h"
 #include "verilated.h"
+#include "verilated_syms.h"
 #if VM_TRACE
 #include "verilated_vcd_c.h"
 #endif
 
 #define EIE_SIM_API extern "C" __attribute__((visibility("default")))
 
-static const uint32_t EIE_SIM_ABI_VERSION = 1;
+static const uint32_t EIE_SIM_ABI_VERSION = 2;
 
 struct EieSimPinsIn {
     uint32_t awaddr;
@@ -49,6 +52,8 @@ struct EieSim {
 #if VM_TRACE
     std::unique_ptr<VerilatedVcdC> vcd;
 #endif
+    // Memories found by eie_sim_mem_find (made public by a Verilator configuration file).
+    std::vector<const VerilatedVar*> memories;
     // Trace time of one half clock period, in the context's time precision.
     uint64_t half_period;
     uint64_t cycle;
@@ -159,4 +164,67 @@ EIE_SIM_API void eie_sim_flush(EieSim* sim) {
 #else
     (void)sim;
 #endif
+}
+
+// Finds the unpacked array `var` of the scope `scope` (a hierarchical name below the top, such
+// as "eie_top.g_pe[0].u_pe.u_spmat_ram"), which must have been made public (Verilator
+// configuration `public_flat_rw`), has one unpacked dimension indexed from 0 and elements of
+// at most 64 bits. Returns an id for eie_sim_mem_read / eie_sim_mem_write and sets the element
+// width in bits and the number of elements; returns -1 if there is no such array.
+EIE_SIM_API int32_t eie_sim_mem_find(EieSim* sim, const char* scope, const char* var,
+                                     uint32_t* width, uint32_t* depth) {
+    std::string name = std::string(sim->top->name()) + "." + scope;
+    const VerilatedScope* scopep = sim->context->scopeFind(name.c_str());
+    if (!scopep) return -1;
+    const VerilatedVar* varp = scopep->varFind(var);
+    if (!varp || varp->udims() != 1 || varp->unpacked().low() != 0) return -1;
+    switch (varp->vltype()) {
+    case VLVT_UINT8:
+    case VLVT_UINT16:
+    case VLVT_UINT32:
+    case VLVT_UINT64: break;
+    default: return -1;
+    }
+    *width = static_cast<uint32_t>(varp->packed().elements());
+    *depth = static_cast<uint32_t>(varp->unpacked().elements());
+    sim->memories.push_back(varp);
+    return static_cast<int32_t>(sim->memories.size() - 1);
+}
+
+static void* element(EieSim* sim, int32_t id, uint32_t index) {
+    if (id < 0 || static_cast<size_t>(id) >= sim->memories.size()) return nullptr;
+    const VerilatedVar* varp = sim->memories[id];
+    if (index >= static_cast<uint32_t>(varp->unpacked().elements())) return nullptr;
+    // An unpacked array of one dimension is stored as consecutive elements of entSize bytes.
+    return static_cast<char*>(varp->datap()) + static_cast<size_t>(index) * varp->entSize();
+}
+
+// Writes element `index` of memory `id` (bits above the element's width are dropped).
+// Returns 0, or -1 for a bad id or index.
+EIE_SIM_API int eie_sim_mem_write(EieSim* sim, int32_t id, uint32_t index, uint64_t value) {
+    void* p = element(sim, id, index);
+    if (!p) return -1;
+    const VerilatedVar* varp = sim->memories[id];
+    int bits = varp->packed().elements();
+    if (bits < 64) value &= (uint64_t(1) << bits) - 1;
+    switch (varp->vltype()) {
+    case VLVT_UINT8: *static_cast<CData*>(p) = static_cast<CData>(value); break;
+    case VLVT_UINT16: *static_cast<SData*>(p) = static_cast<SData>(value); break;
+    case VLVT_UINT32: *static_cast<IData*>(p) = static_cast<IData>(value); break;
+    default: *static_cast<QData*>(p) = value; break;
+    }
+    return 0;
+}
+
+// Reads element `index` of memory `id` into `value`. Returns 0, or -1 for a bad id or index.
+EIE_SIM_API int eie_sim_mem_read(EieSim* sim, int32_t id, uint32_t index, uint64_t* value) {
+    void* p = element(sim, id, index);
+    if (!p) return -1;
+    switch (sim->memories[id]->vltype()) {
+    case VLVT_UINT8: *value = *static_cast<CData*>(p); break;
+    case VLVT_UINT16: *value = *static_cast<SData*>(p); break;
+    case VLVT_UINT32: *value = *static_cast<IData*>(p); break;
+    default: *value = *static_cast<QData*>(p); break;
+    }
+    return 0;
 }

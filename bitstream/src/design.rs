@@ -30,6 +30,9 @@ pub struct Design {
 
 include!(concat!(env!("OUT_DIR"), "/rtl_sources.rs"));
 
+/// Verilator configuration that keeps the RAM arrays public for the backdoor.
+const BACKDOOR_CONFIG: &[u8] = include_bytes!("../csrc/eie_backdoor.vlt");
+
 impl Design {
     /// The EIE accelerator (`bitstream/rtl/`, embedded at compile time) built for `geometry`.
     pub fn eie(geometry: &Geometry) -> crate::Result<Design> {
@@ -37,9 +40,9 @@ impl Design {
         if RTL_SOURCES.is_empty() {
             return Err(crate::SimError::RtlMissing);
         }
-        let files = RTL_SOURCES
-            .iter()
-            .map(|f| (f, true))
+        let config = ("eie_backdoor.vlt", BACKDOOR_CONFIG);
+        let files = std::iter::once((&config, true))
+            .chain(RTL_SOURCES.iter().map(|f| (f, true)))
             .chain(RTL_HEADERS.iter().map(|f| (f, false)));
         let sources = files
             .map(|(&(name, contents), compile)| Source {

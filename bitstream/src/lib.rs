@@ -20,8 +20,21 @@
 //! A waveform: set `trace` in [`SimConfig`], or the environment variable
 //! `EIE_TRACE=path.vcd` (each further simulator of the process writes `path-1.vcd`, ...).
 //!
-//! The memories are loaded through the AXI port only: there is no backdoor.
+//! Environment variables:
+//!
+//! | variable | effect |
+//! |---|---|
+//! | `EIE_TRACE=path.vcd` | VCD waveform of every simulator (the first writes `path.vcd`, the next `path-1.vcd`, ...) |
+//! | `EIE_CACHE_DIR` | where built simulators are kept (default `.cache/sim/` in the workspace) |
+//! | `EIE_SIM_JOBS` | parallel C++ compiles of a build (default: the number of CPUs) |
+//! | `EIE_SIM_OPT` | optimisation of the per-cycle C++ code: `-O0` .. `-O3`, `-Os` (default `-O2`, `-O1` for large models); lower builds faster |
+//! | `VERILATOR`, `CXX` | the Verilator and C++ compiler commands (default `verilator`, `g++`) |
+//!
+//! For speed, [`Sim::set_backdoor`] serves the memory windows (activations, pointers,
+//! sparse-matrix words) by accessing the RTL's RAMs directly instead of over the bus; the
+//! tests check that both paths agree.
 
+mod backdoor;
 mod design;
 mod error;
 mod model;
@@ -72,6 +85,8 @@ impl SimConfig {
 impl Sim {
     /// The EIE accelerator built for `config.geometry`.
     pub fn new(config: &SimConfig) -> Result<Sim> {
-        Sim::from_design(&Design::eie(&config.geometry)?, &config.options())
+        let sim = Sim::from_design(&Design::eie(&config.geometry)?, &config.options())?;
+        sim.set_geometry(config.geometry);
+        Ok(sim)
     }
 }

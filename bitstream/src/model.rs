@@ -9,7 +9,7 @@ use std::ptr::NonNull;
 use std::sync::Mutex;
 
 /// Version of the shim's interface this crate speaks (`EIE_SIM_ABI_VERSION` in the shim).
-pub(crate) const ABI_VERSION: u32 = 1;
+pub(crate) const ABI_VERSION: u32 = 2;
 
 /// Inputs of the model, as `EieSimPinsIn` in the shim.
 #[repr(C)]
@@ -49,6 +49,10 @@ type NewFn = unsafe extern "C" fn(*const c_char) -> *mut c_void;
 type FreeFn = unsafe extern "C" fn(*mut c_void);
 type StepFn = unsafe extern "C" fn(*mut c_void, *const PinsIn, *mut PinsOut, u64) -> c_int;
 type FlushFn = unsafe extern "C" fn(*mut c_void);
+type MemFindFn =
+    unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut u32, *mut u32) -> i32;
+type MemWriteFn = unsafe extern "C" fn(*mut c_void, i32, u32, u64) -> c_int;
+type MemReadFn = unsafe extern "C" fn(*mut c_void, i32, u32, *mut u64) -> c_int;
 
 /// The shim's functions in one loaded library.
 #[derive(Clone, Copy)]
@@ -58,6 +62,9 @@ struct Api {
     free: FreeFn,
     step: StepFn,
     flush: FlushFn,
+    mem_find: MemFindFn,
+    mem_write: MemWriteFn,
+    mem_read: MemReadFn,
 }
 
 /// Libraries loaded so far. They are never unloaded: the Verilator runtime keeps
@@ -99,6 +106,9 @@ fn api(path: &Path) -> Result<Api> {
             free: *library.get(b"eie_sim_free\0").map_err(load)?,
             step: *library.get(b"eie_sim_step\0").map_err(load)?,
             flush: *library.get(b"eie_sim_flush\0").map_err(load)?,
+            mem_find: *library.get(b"eie_sim_mem_find\0").map_err(load)?,
+            mem_write: *library.get(b"eie_sim_mem_write\0").map_err(load)?,
+            mem_read: *library.get(b"eie_sim_mem_read\0").map_err(load)?,
         }
     };
     loaded.push((path.to_path_buf(), api));
@@ -163,6 +173,52 @@ impl Model {
     pub(crate) fn flush(&mut self) {
         // SAFETY: `handle` is a live model of this library.
         unsafe { (self.api.flush)(self.handle.as_ptr()) }
+    }
+}
+
+/// A public memory of a model, found by [`Model::find_memory`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Memory {
+    id: i32,
+    /// Bits per element.
+    pub width: u32,
+    /// Elements.
+    pub depth: u32,
+}
+
+impl Model {
+    /// The public array `var` of instance `scope` (hierarchical, below the top).
+    pub(crate) fn find_memory(&mut self, scope: &str, var: &str) -> Option<Memory> {
+        let scope = CString::new(scope).ok()?;
+        let var = CString::new(var).ok()?;
+        let (mut width, mut depth) = (0u32, 0u32);
+        // SAFETY: `handle` is a live model; the strings are NUL-terminated and outlive the
+        // call; the out-pointers are valid.
+        let id = unsafe {
+            (self.api.mem_find)(
+                self.handle.as_ptr(),
+                scope.as_ptr(),
+                var.as_ptr(),
+                &mut width,
+                &mut depth,
+            )
+        };
+        (id >= 0).then_some(Memory { id, width, depth })
+    }
+
+    /// Writes element `index` of `memory` (the shim checks the index).
+    pub(crate) fn write_memory(&mut self, memory: Memory, index: u32, value: u64) -> bool {
+        // SAFETY: `handle` is a live model and `memory.id` one of its ids.
+        unsafe { (self.api.mem_write)(self.handle.as_ptr(), memory.id, index, value) == 0 }
+    }
+
+    /// Reads element `index` of `memory` (the shim checks the index).
+    pub(crate) fn read_memory(&mut self, memory: Memory, index: u32) -> Option<u64> {
+        let mut value = 0u64;
+        // SAFETY: `handle` is a live model, `memory.id` one of its ids, `value` valid.
+        let ok =
+            unsafe { (self.api.mem_read)(self.handle.as_ptr(), memory.id, index, &mut value) == 0 };
+        ok.then_some(value)
     }
 }
 

@@ -1,8 +1,9 @@
 //! The simulated accelerator: a Verilated model clocked from Rust, with an AXI4-Lite master
 //! that implements the driver's [`Bus`] and a [`DelayNs`] that advances simulated time.
 
+use crate::backdoor::Backdoor;
 use crate::design::Design;
-use crate::error::Result;
+use crate::error::{Result, SimError};
 use crate::model::{Model, PinsIn, PinsOut};
 use eie_firmware::Bus;
 use embedded_hal::delay::DelayNs;
@@ -101,6 +102,9 @@ struct Inner {
     rng: fastrand::Rng,
     delays: bool,
     timeout: u64,
+    /// The accelerator's geometry, when the design is the accelerator.
+    geometry: Option<eie_memmap::Geometry>,
+    backdoor: Option<Backdoor>,
 }
 
 /// A simulated design behind an AXI4-Lite master, clocked cycle by cycle.
@@ -130,11 +134,37 @@ impl Sim {
             rng: fastrand::Rng::with_seed(options.seed),
             delays: options.axi_delays,
             timeout: AXI_TIMEOUT_CYCLES,
+            geometry: None,
+            backdoor: None,
         };
         inner.reset();
         Ok(Sim {
             inner: Arc::new(Mutex::new(inner)),
         })
+    }
+
+    /// Marks the design as the accelerator built for `geometry` (enables the backdoor).
+    pub(crate) fn set_geometry(&self, geometry: eie_memmap::Geometry) {
+        self.lock().geometry = Some(geometry);
+    }
+
+    /// Serves accesses to the activation, pointer and sparse-matrix windows by reading and
+    /// writing the RTL's memories directly, in zero cycles, instead of over the bus (for
+    /// loading large models fast; see the `backdoor` module docs for what it does not model).
+    /// Only for the accelerator ([`Sim::new`]); fails if the RTL's memories are not where the
+    /// backdoor expects them.
+    pub fn set_backdoor(&self, on: bool) -> Result<()> {
+        let mut inner = self.lock();
+        if !on {
+            inner.backdoor = None;
+            return Ok(());
+        }
+        let geometry = inner.geometry.ok_or_else(|| SimError::Create {
+            what: "the backdoor exists only for the accelerator".to_string(),
+        })?;
+        let backdoor = Backdoor::new(&mut inner.model, &geometry)?;
+        inner.backdoor = Some(backdoor);
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -282,6 +312,11 @@ impl Inner {
 
     fn write(&mut self, addr: u32, value: u32) -> Result<(), AxiError> {
         self.check(addr, true)?;
+        if let Some(backdoor) = &self.backdoor {
+            if backdoor.write(&mut self.model, addr, value).is_some() {
+                return Ok(());
+            }
+        }
         let aw_at = self.valid_delay();
         let w_at = self.valid_delay();
         let (mut aw_done, mut w_done) = (false, false);
@@ -312,6 +347,11 @@ impl Inner {
 
     fn read(&mut self, addr: u32) -> Result<u32, AxiError> {
         self.check(addr, false)?;
+        if let Some(backdoor) = &self.backdoor {
+            if let Some(value) = backdoor.read(&mut self.model, addr) {
+                return Ok(value);
+            }
+        }
         let ar_at = self.valid_delay();
         let mut ar_done = false;
         self.pins.araddr = addr;

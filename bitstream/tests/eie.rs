@@ -250,3 +250,81 @@ fn a_random_layer_runs_on_64_pes() {
     assert_eq!(out, expected(&d, &input));
     assert!(out.iter().any(|&y| y > 0), "ReLU left something");
 }
+
+/// Random addresses inside the memory windows' capacities, each with a random value.
+fn window_accesses(g: &Geometry, rng: &mut fastrand::Rng, count: usize) -> Vec<(u32, u32)> {
+    let n = g.num_pes;
+    let mut accesses = vec![
+        (0x10_0000, rng.u32(..)),
+        (0x20_0000 + (g.max_vector_len() - 1) * 4, rng.u32(..)),
+        (0x40_0000 + (n * g.ptr_entries - 1) * 4, rng.u32(..)),
+        (0x40_0000, u32::MAX),
+        (0x80_0000 + (n * g.spmat_words - 1) * 8 + 4, rng.u32(..)),
+    ];
+    for _ in 0..count {
+        let addr = match rng.u8(..4) {
+            0 => 0x10_0000 + rng.u32(..g.max_vector_len()) * 4,
+            1 => 0x20_0000 + rng.u32(..g.max_vector_len()) * 4,
+            2 => 0x40_0000 + rng.u32(..n * g.ptr_entries) * 4,
+            _ => 0x80_0000 + rng.u32(..n * g.spmat_words * 2) * 4,
+        };
+        let value = match addr {
+            0x40_0000..0x80_0000 => rng.u32(..=g.spmat_entries()),
+            _ => rng.u32(..),
+        };
+        accesses.push((addr, value));
+    }
+    accesses.sort_by_key(|a| a.0);
+    accesses.dedup_by_key(|a| a.0);
+    accesses
+}
+
+#[test]
+fn the_backdoor_agrees_with_the_bus() {
+    for num_pes in [1, 4, 64] {
+        let g = geometry(num_pes);
+        let mut sim = sim(num_pes, 3, false);
+        let mut rng = fastrand::Rng::with_seed(u64::from(num_pes));
+        // Written through the backdoor, read over the bus; then the other way round.
+        for backdoor_writes in [true, false] {
+            let accesses = window_accesses(&g, &mut rng, 300);
+            sim.set_backdoor(backdoor_writes).unwrap();
+            for &(addr, value) in &accesses {
+                sim.write32(addr, value).unwrap();
+            }
+            sim.set_backdoor(!backdoor_writes).unwrap();
+            let mut bus_values = Vec::new();
+            for &(addr, _) in &accesses {
+                bus_values.push(sim.read32(addr).unwrap());
+            }
+            sim.set_backdoor(backdoor_writes).unwrap();
+            for (&(addr, _), &seen) in accesses.iter().zip(&bus_values) {
+                assert_eq!(
+                    sim.read32(addr),
+                    Ok(seen),
+                    "{num_pes} PEs, {addr:#08x}, backdoor writes: {backdoor_writes}"
+                );
+            }
+        }
+        // Past the capacity the backdoor steps aside and the bus answers.
+        sim.set_backdoor(true).unwrap();
+        let past = 0x80_0000 + num_pes * g.spmat_words * 8;
+        assert_eq!(refused(&mut sim, past, true), AxiErrorKind::SlvErr);
+    }
+}
+
+#[test]
+fn a_model_loaded_through_the_backdoor_gives_the_same_results() {
+    let d = random_layer(300, 517, 0.1, 9);
+    let sim = sim(64, 9, false);
+    sim.set_backdoor(true).unwrap();
+    let mut eie = Eie::new(sim.clone(), sim.clone()).unwrap();
+    let before = sim.cycles();
+    eie.load(&image(&d, eie.geometry())).unwrap();
+    let load_cycles = sim.cycles() - before;
+    assert!(load_cycles < 2_000, "the load took {load_cycles} cycles");
+    let input: Vec<i16> = (0..300).map(|j| (j * 37 % 1000) as i16 - 300).collect();
+    let mut out = vec![0i16; 517];
+    eie.run(&input, &mut out, 1_000_000).unwrap();
+    assert_eq!(out, expected(&d, &input));
+}
