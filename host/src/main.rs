@@ -22,6 +22,8 @@ cli::commands! {
     Inspect(inspect),
     /// Run the fixed-point (bit-exact) or float reference on input vectors.
     Infer(infer),
+    /// Run an image on the simulated accelerator and check it against the reference.
+    Run(run),
     /// Train LeNet-300-100 on MNIST, compress it, run the test split on the simulated EIE.
     Demo(demo),
 }

@@ -86,13 +86,7 @@ impl Files {
     }
 
     fn inputs(&self, name: &str, batch: usize, len: usize) -> String {
-        let rows: Vec<Vec<f32>> = (0..batch)
-            .map(|b| {
-                (0..len)
-                    .map(|j| ((b * len + j) as f32 * 0.3).sin())
-                    .collect()
-            })
-            .collect();
+        let rows: Vec<Vec<f32>> = (0..batch).map(|b| input_row(len, b)).collect();
         eie::npy::write_f32(&self.path(name), &rows).unwrap();
         self.s(name)
     }
@@ -563,4 +557,57 @@ fn inputs_outside_the_input_format_are_reported() {
         text.starts_with("note: 2 input values lie outside the input format Q8 and were saturated"),
         "{text}"
     );
+}
+
+#[test]
+fn run_on_the_simulated_accelerator() {
+    let f = Files::new();
+    let image = f.image();
+    let x = f.inputs("x.npy", 3, 30);
+    let y = f.s("y.npy");
+    let text = ok(&["run", &image, "--input", &x, "-o", &y, "--target", "sim"]);
+    assert!(
+        text.contains("outputs equal the fixed-point reference bit for bit"),
+        "{text}"
+    );
+    let model = Model::read(Path::new(&image)).unwrap();
+    ok(&[
+        "run",
+        &image,
+        "--input",
+        &x,
+        "-o",
+        &y,
+        "--raw",
+        "--axi-seed",
+        "5",
+    ]);
+    let raw: Array2<i16> = ndarray_npy::read_npy(&y).unwrap();
+    let q = model.quantize_input(&input_row(30, 1)).unwrap();
+    assert_eq!(
+        raw.row(1).to_vec(),
+        eie::reference::run_fixed(&model, &q).unwrap()
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["run", &image, "--input", &x, "-o", &y, "--json"])).unwrap();
+    assert_eq!(json["matches_reference"], true);
+    assert_eq!(json["layer_cycles"].as_array().unwrap().len(), 3);
+    assert_eq!(json["pe_busy"].as_array().unwrap().len(), 4);
+
+    // Another PE count is a build that must refuse the image, cleanly.
+    let out = eie(&["run", &image, "--input", &x, "-o", &y, "--pes", "8"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        stderr.lines().last(),
+        Some("eie: target sim: image does not fit the hardware: image is encoded for 4 PEs, hardware has 8")
+    );
+}
+
+/// Row `b` of the batches [`Files::inputs`] writes.
+fn input_row(len: usize, b: usize) -> Vec<f32> {
+    (0..len)
+        .map(|j| ((b * len + j) as f32 * 0.3).sin())
+        .collect()
 }

@@ -3,7 +3,7 @@
 
 use super::{emit, Failure};
 use eie::model::Model;
-use eie::npy::{self, Batch};
+use eie::npy;
 use eie::reference::{run_fixed, run_float};
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -46,39 +46,11 @@ impl Args {
             ));
         }
         let model = Model::read(&self.image)?;
-        let batch = npy::read_batch(&self.input)?;
-        let expected = model.header.input_len as usize;
-        let mut saturated = 0usize;
-        let (fixed_in, float_in): (Vec<Vec<i16>>, Vec<Vec<f32>>) = match batch {
-            Batch::Float(rows) => {
-                for (row, x) in rows.iter().enumerate() {
-                    model.check_input(row, x)?;
-                }
-                let limit = 32767.5 / f64::from(model.header.input_frac).exp2();
-                saturated = rows
-                    .iter()
-                    .flatten()
-                    .filter(|v| f64::from(v.abs()) >= limit)
-                    .count();
-                let q = rows
-                    .iter()
-                    .map(|x| model.quantize_input(x))
-                    .collect::<Result<_, _>>()?;
-                (q, rows)
-            }
-            Batch::Raw(rows) => {
-                if let Some((row, x)) = rows.iter().enumerate().find(|(_, x)| x.len() != expected) {
-                    return Err(eie::Error::InputLength {
-                        row,
-                        found: x.len(),
-                        expected,
-                    }
-                    .into());
-                }
-                let f = rows.iter().map(|x| model.dequantize_input(x)).collect();
-                (rows, f)
-            }
-        };
+        let super::Inputs {
+            fixed: fixed_in,
+            float: float_in,
+            saturated,
+        } = super::inputs(&model, npy::read_batch(&self.input)?)?;
         let fixed: Vec<Vec<i16>> = fixed_in
             .par_iter()
             .map(|x| run_fixed(&model, x))

@@ -5,8 +5,11 @@ pub mod compress;
 pub mod demo;
 pub mod infer;
 pub mod inspect;
+pub mod run;
 mod table;
 
+use eie::model::Model;
+use eie::npy::Batch;
 use std::fmt;
 use std::io::Write;
 
@@ -127,5 +130,59 @@ impl eie::compress::Progress for Bar {
 impl Drop for Bar {
     fn drop(&mut self) {
         self.bar.finish_and_clear();
+    }
+}
+
+/// Input vectors in both forms the engines take.
+pub struct Inputs {
+    /// In the model's input format (what the accelerator and the fixed engine read).
+    pub fixed: Vec<Vec<i16>>,
+    /// As real numbers (what the float engine reads).
+    pub float: Vec<Vec<f32>>,
+    /// Float inputs that the input format saturated.
+    pub saturated: usize,
+}
+
+/// Checks a batch against the model and converts it: floats are quantized to the input format,
+/// int16 rows are taken as already quantized.
+pub fn inputs(model: &Model, batch: Batch) -> Result<Inputs, Failure> {
+    match batch {
+        Batch::Float(rows) => {
+            for (row, x) in rows.iter().enumerate() {
+                model.check_input(row, x)?;
+            }
+            let limit = 32767.5 / f64::from(model.header.input_frac).exp2();
+            let saturated = rows
+                .iter()
+                .flatten()
+                .filter(|v| f64::from(v.abs()) >= limit)
+                .count();
+            let fixed = rows
+                .iter()
+                .map(|x| model.quantize_input(x))
+                .collect::<Result<_, _>>()?;
+            Ok(Inputs {
+                fixed,
+                float: rows,
+                saturated,
+            })
+        }
+        Batch::Raw(rows) => {
+            let expected = model.header.input_len as usize;
+            if let Some((row, x)) = rows.iter().enumerate().find(|(_, x)| x.len() != expected) {
+                return Err(eie::Error::InputLength {
+                    row,
+                    found: x.len(),
+                    expected,
+                }
+                .into());
+            }
+            let float = rows.iter().map(|x| model.dequantize_input(x)).collect();
+            Ok(Inputs {
+                fixed: rows,
+                float,
+                saturated: 0,
+            })
+        }
     }
 }
