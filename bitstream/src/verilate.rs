@@ -8,9 +8,10 @@
 //! every later process.
 //!
 //! The cache is `$EIE_CACHE_DIR` if set, else `.cache/sim/` in the workspace. A build happens in
-//! a private folder that is renamed into place when complete, so concurrent processes never
-//! see a half-built library; within one process, builds take turns. A failed build leaves
-//! only its log, `<name>.failed.log`.
+//! a private folder that is renamed into place when complete, so no process ever sees a
+//! half-built library; builds of one library take turns across processes (a lock file,
+//! `<name>.lock`) and all builds take turns within a process. A failed build leaves only its
+//! log, `<name>.failed.log`.
 
 use crate::design::Design;
 use crate::error::{io, Result, SimError};
@@ -135,12 +136,7 @@ pub fn cache_root() -> PathBuf {
 /// building it first if the cache does not hold it yet. Progress of a build goes to stderr.
 pub fn library(design: &Design, trace: bool) -> Result<PathBuf> {
     let tools = toolchain()?;
-    let key = cache_key(design, trace, &tools);
-    let name = format!(
-        "{}{}-{key:016x}",
-        design.label,
-        if trace { "-trace" } else { "" }
-    );
+    let name = cache_name(design, trace, &tools);
     let root = cache_root();
     let dir = root.join(&name);
     let lib = dir.join(LIBRARY);
@@ -152,6 +148,24 @@ pub fn library(design: &Design, trace: bool) -> Result<PathBuf> {
         return Ok(lib);
     }
     std::fs::create_dir_all(&root).map_err(io(&root))?;
+    let lock_path = root.join(format!("{name}.lock"));
+    let lock_file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io(&lock_path))?;
+    let mut lock = fd_lock::RwLock::new(lock_file);
+    if lock.try_write().is_err() {
+        progress!(
+            "eie-bitstream: waiting for another process building {}",
+            dir.display()
+        );
+    }
+    let _other_processes = lock.write().map_err(io(&lock_path))?;
+    if lib.is_file() {
+        return Ok(lib);
+    }
     static BUILDS: AtomicUsize = AtomicUsize::new(0);
     let work = root.join(format!(
         "{name}.tmp-{}-{}",
@@ -205,6 +219,18 @@ fn keep_log_only(error: SimError, work: &Path, kept: &Path) -> SimError {
         let _ = std::fs::remove_dir_all(work);
     }
     error
+}
+
+/// The cache folder that holds (or will hold) the library for `design`; builds take a lock
+/// on the file of the same name with `.lock` appended.
+pub fn cache_dir(design: &Design, trace: bool) -> Result<PathBuf> {
+    Ok(cache_root().join(cache_name(design, trace, &toolchain()?)))
+}
+
+fn cache_name(design: &Design, trace: bool, tools: &Toolchain) -> String {
+    let key = cache_key(design, trace, tools);
+    let suffix = if trace { "-trace" } else { "" };
+    format!("{}{suffix}-{key:016x}", design.label)
 }
 
 fn cache_key(design: &Design, trace: bool, tools: &Toolchain) -> u64 {
