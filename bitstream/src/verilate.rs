@@ -1,8 +1,9 @@
 //! Building a design into a simulator library, once per design, parameter set and toolchain.
 //!
-//! `verilator --cc` translates the design to C++; the generated files, Verilator's runtime
-//! and the shim (`bitstream/csrc/eie_sim_shim.cpp`) are compiled in parallel with the C++
-//! compiler and linked into one shared library. The result lives in a cache folder named
+//! `verilator --cc` translates the design to C++; the generated files and the shim
+//! (`bitstream/csrc/eie_sim_shim.cpp`) are compiled in parallel with the C++ compiler and
+//! linked with Verilator's runtime (compiled once per toolchain, in a cache folder of its own,
+//! `runtime-<hash>`) into one shared library. The result lives in a cache folder named
 //! after a hash of everything that goes into it (sources, parameters, tracing, the Verilator
 //! and compiler versions, the shim and the flags), so a geometry is built once and reused by
 //! every later process.
@@ -49,6 +50,8 @@ const CXX_FLAGS: &[&str] = &[
 ];
 /// Optimisation for construction-time code.
 const OPT_SLOW: &str = "-O1";
+/// Optimisation for Verilator's runtime.
+const OPT_RUNTIME: &str = "-O2";
 /// Above this much generated per-cycle C++ (bytes), the model is bound by instruction-cache
 /// misses: measured on the 64-PE build (about 10 MB), `-O1` ran about as fast as `-O2` and
 /// compiled three times faster. Smaller models get `-O2`.
@@ -137,15 +140,34 @@ pub fn cache_root() -> PathBuf {
 pub fn library(design: &Design, trace: bool) -> Result<PathBuf> {
     let tools = toolchain()?;
     let name = cache_name(design, trace, &tools);
-    let root = cache_root();
-    let dir = root.join(&name);
-    let lib = dir.join(LIBRARY);
+    let lib = cache_root().join(&name).join(LIBRARY);
     if lib.is_file() {
         return Ok(lib);
     }
     let _turn = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    if lib.is_file() {
-        return Ok(lib);
+    let what = format!(
+        "the {} simulator{}",
+        design.label,
+        if trace { " with tracing" } else { "" }
+    );
+    let dir = cached(&name, LIBRARY, &what, |work| {
+        build(design, trace, &tools, work)
+    })?;
+    Ok(dir.join(LIBRARY))
+}
+
+/// The cache folder `name`, made by `make` (in a private folder, renamed into place) unless it
+/// already holds `product`. Holds the entry's lock file while it checks and builds.
+fn cached(
+    name: &str,
+    product: &str,
+    what: &str,
+    make: impl FnOnce(&Path) -> Result<()>,
+) -> Result<PathBuf> {
+    let root = cache_root();
+    let dir = root.join(name);
+    if dir.join(product).is_file() {
+        return Ok(dir);
     }
     std::fs::create_dir_all(&root).map_err(io(&root))?;
     let lock_path = root.join(format!("{name}.lock"));
@@ -163,8 +185,8 @@ pub fn library(design: &Design, trace: bool) -> Result<PathBuf> {
         );
     }
     let _other_processes = lock.write().map_err(io(&lock_path))?;
-    if lib.is_file() {
-        return Ok(lib);
+    if dir.join(product).is_file() {
+        return Ok(dir);
     }
     static BUILDS: AtomicUsize = AtomicUsize::new(0);
     let work = root.join(format!(
@@ -174,32 +196,78 @@ pub fn library(design: &Design, trace: bool) -> Result<PathBuf> {
     ));
     let started = Instant::now();
     progress!(
-        "eie-bitstream: building the {} simulator{} (first use; cached in {})",
-        design.label,
-        if trace { " with tracing" } else { "" },
+        "eie-bitstream: building {what} (first use; cached in {})",
         dir.display()
     );
-    if let Err(e) = build(design, trace, &tools, &work) {
-        return Err(keep_log_only(
-            e,
-            &work,
-            &root.join(format!("{name}.failed.log")),
-        ));
+    if let Err(e) = make(&work) {
+        let kept = root.join(format!("{name}.failed.log"));
+        return Err(keep_log_only(e, &work, &kept));
     }
     match std::fs::rename(&work, &dir) {
         Ok(()) => {}
         // Another process finished the same build first: use its result.
-        Err(_) if lib.is_file() => {
+        Err(_) if dir.join(product).is_file() => {
             let _ = std::fs::remove_dir_all(&work);
         }
         Err(e) => return Err(io(&dir)(e)),
     }
     progress!(
-        "eie-bitstream: {} simulator built in {:.1} s",
-        design.label,
+        "eie-bitstream: built {what} in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    Ok(lib)
+    Ok(dir)
+}
+
+/// Verilator's runtime (`verilated.cpp`, its threads and, with `trace`, its VCD writer),
+/// compiled once per toolchain and shared by every simulator library.
+fn runtime_objects(tools: &Toolchain, trace: bool) -> Result<Vec<PathBuf>> {
+    let mut sources = vec!["verilated.cpp", "verilated_threads.cpp"];
+    if trace {
+        sources.push("verilated_vcd_c.cpp");
+    }
+    let mut digest = CRC64.digest();
+    for item in [
+        RECIPE,
+        &tools.verilator_version,
+        &tools.cxx,
+        &tools.cxx_version,
+    ] {
+        digest.update(item.as_bytes());
+    }
+    digest.update(tools.root.as_os_str().as_encoded_bytes());
+    for item in CXX_FLAGS.iter().chain(&[OPT_RUNTIME]).chain(&sources) {
+        digest.update(item.as_bytes());
+    }
+    let name = format!(
+        "runtime{}-{:016x}",
+        if trace { "-trace" } else { "" },
+        digest.finalize()
+    );
+    let objects: Vec<String> = sources.iter().map(|s| s.replace(".cpp", ".o")).collect();
+    let last = objects.last().cloned().unwrap_or_default();
+    let dir = cached(&name, &last, "Verilator's runtime", |work| {
+        std::fs::create_dir_all(work).map_err(io(work))?;
+        let include = tools.root.join("include");
+        let units: Vec<Unit> = sources
+            .iter()
+            .zip(&objects)
+            .map(|(source, object)| Unit {
+                source: include.join(source),
+                object: work.join(object),
+                opt: OPT_RUNTIME.to_string(),
+            })
+            .collect();
+        let mut log = String::new();
+        let result = compile(tools, &units, trace, &[], &mut log);
+        let log_path = work.join("build.log");
+        let _ = std::fs::write(&log_path, &log);
+        result.map_err(|step| SimError::Build {
+            step,
+            log: log_path,
+            tail: tail(&log),
+        })
+    })?;
+    Ok(objects.iter().map(|o| dir.join(o)).collect())
 }
 
 /// Removes a failed build's folder, keeping its log next to it.
@@ -334,34 +402,19 @@ fn build(design: &Design, trace: bool, tools: &Toolchain, work: &Path) -> Result
 
     let shim = work.join("eie_sim_shim.cpp");
     std::fs::write(&shim, SHIM).map_err(io(&shim))?;
-    let include = tools.root.join("include");
-    let mut units: Vec<PathBuf> = std::fs::read_dir(&obj)
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&obj)
         .map_err(io(&obj))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "cpp"))
         .collect();
-    units.sort();
-    let mut runtime = vec!["verilated.cpp", "verilated_threads.cpp"];
-    if trace {
-        runtime.push("verilated_vcd_c.cpp");
-    }
-    units.extend(runtime.iter().map(|f| include.join(f)));
-    units.push(shim);
-
-    let trace_flag = format!("-DVM_TRACE={}", u8::from(trace));
-    let vcd_flag = format!("-DVM_TRACE_VCD={}", u8::from(trace));
-    let jobs = std::env::var("EIE_SIM_JOBS")
-        .ok()
-        .and_then(|j| j.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    sources.sort();
     let is_slow = |unit: &Path| {
         let stem = unit.file_stem().unwrap_or_default().to_string_lossy();
         stem.contains("__Slow") || stem.ends_with("__Syms")
     };
-    let fast_bytes: u64 = units
+    let fast_bytes: u64 = sources
         .iter()
-        .filter(|u| u.starts_with(&obj) && !is_slow(u))
+        .filter(|u| !is_slow(u))
         .filter_map(|u| std::fs::metadata(u).ok())
         .map(|m| m.len())
         .sum();
@@ -369,95 +422,38 @@ fn build(design: &Design, trace: bool, tools: &Toolchain, work: &Path) -> Result
         let large = fast_bytes > LARGE_MODEL_BYTES;
         if large { "-O1" } else { "-O2" }.to_string()
     });
+    sources.push(shim);
+    let units: Vec<Unit> = sources
+        .iter()
+        .map(|source| Unit {
+            object: obj.join(format!(
+                "{}.o",
+                source.file_stem().unwrap_or_default().to_string_lossy()
+            )),
+            opt: if is_slow(source) {
+                OPT_SLOW.to_string()
+            } else {
+                opt_fast.clone()
+            },
+            source: source.clone(),
+        })
+        .collect();
     progress!(
-        "eie-bitstream:   compiling {} C++ files ({:.1} MB per-cycle code, {opt_fast}) with \
-         {jobs} job(s)",
+        "eie-bitstream:   compiling {} C++ files ({:.1} MB per-cycle code, {opt_fast})",
         units.len(),
         fast_bytes as f64 / 1e6
     );
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, std::io::Result<Output>)>> = Mutex::new(Vec::new());
-    let compile = |i: usize| {
-        let unit = &units[i];
-        let stem = unit.file_stem().unwrap_or_default().to_string_lossy();
-        let slow = is_slow(unit);
-        Command::new(&tools.cxx)
-            .args(CXX_FLAGS)
-            .arg(if slow { OPT_SLOW } else { &opt_fast })
-            .arg(&trace_flag)
-            .arg(&vcd_flag)
-            .arg("-I")
-            .arg(&obj)
-            .arg("-I")
-            .arg(&include)
-            .arg("-I")
-            .arg(include.join("vltstd"))
-            .arg("-c")
-            .arg(unit)
-            .arg("-o")
-            .arg(obj.join(format!("{stem}.o")))
-            .output()
-    };
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.min(units.len()) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= units.len() {
-                    break;
-                }
-                let result = compile(i);
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                progress!(
-                    "eie-bitstream:   [{n}/{}] {} ({:.1} s)",
-                    units.len(),
-                    units[i].file_name().unwrap_or_default().to_string_lossy(),
-                    started.elapsed().as_secs_f64()
-                );
-                results
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((i, result));
-            });
-        }
-    });
-    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    results.sort_by_key(|(i, _)| *i);
-    let mut failed = None;
-    for (i, result) in results {
-        let name = units[i].display().to_string();
-        match result {
-            Ok(output) => {
-                log_output(&mut log, &name, &output);
-                if !output.status.success() && failed.is_none() {
-                    failed = Some(format!("compiling {name} ({})", output.status));
-                }
-            }
-            Err(_) => {
-                return Err(SimError::CompilerMissing {
-                    command: tools.cxx.clone(),
-                })
-            }
-        }
-    }
-    if let Some(step) = failed {
+    if let Err(step) = compile(tools, &units, trace, &[obj.as_path()], &mut log) {
         return Err(fail(&log, step));
     }
+    let runtime = runtime_objects(tools, trace)?;
 
-    let objects: Vec<PathBuf> = units
-        .iter()
-        .map(|u| {
-            obj.join(format!(
-                "{}.o",
-                u.file_stem().unwrap_or_default().to_string_lossy()
-            ))
-        })
-        .collect();
     let output = Command::new(&tools.cxx)
         .arg("-shared")
         .arg("-o")
         .arg(work.join(LIBRARY))
-        .args(&objects)
+        .args(units.iter().map(|u| &u.object))
+        .args(&runtime)
         .args(["-pthread", "-latomic"])
         .output()
         .map_err(|_| SimError::CompilerMissing {
@@ -472,4 +468,98 @@ fn build(design: &Design, trace: bool, tools: &Toolchain, work: &Path) -> Result
     // and the log.
     let _ = std::fs::remove_dir_all(&obj);
     Ok(())
+}
+
+/// One C++ file to compile.
+struct Unit {
+    source: PathBuf,
+    object: PathBuf,
+    opt: String,
+}
+
+/// Compiles `units` in parallel (`EIE_SIM_JOBS` jobs, default one per CPU), appending the
+/// compilers' output to `log`. Returns the failed step.
+fn compile(
+    tools: &Toolchain,
+    units: &[Unit],
+    trace: bool,
+    include_dirs: &[&Path],
+    log: &mut String,
+) -> std::result::Result<(), String> {
+    let include = tools.root.join("include");
+    let trace_flag = format!("-DVM_TRACE={}", u8::from(trace));
+    let vcd_flag = format!("-DVM_TRACE_VCD={}", u8::from(trace));
+    let jobs = std::env::var("EIE_SIM_JOBS")
+        .ok()
+        .and_then(|j| j.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let started = Instant::now();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, std::io::Result<Output>)>> = Mutex::new(Vec::new());
+    let run = |unit: &Unit| {
+        let mut command = Command::new(&tools.cxx);
+        command
+            .args(CXX_FLAGS)
+            .arg(&unit.opt)
+            .arg(&trace_flag)
+            .arg(&vcd_flag);
+        for dir in include_dirs {
+            command.arg("-I").arg(dir);
+        }
+        command
+            .arg("-I")
+            .arg(&include)
+            .arg("-I")
+            .arg(include.join("vltstd"))
+            .arg("-c")
+            .arg(&unit.source)
+            .arg("-o")
+            .arg(&unit.object)
+            .output()
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(units.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(unit) = units.get(i) else {
+                    break;
+                };
+                let result = run(unit);
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress!(
+                    "eie-bitstream:   [{n}/{}] {} ({:.1} s)",
+                    units.len(),
+                    unit.source
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy(),
+                    started.elapsed().as_secs_f64()
+                );
+                results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((i, result));
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    let mut failed = None;
+    for (i, result) in results {
+        let name = units[i].source.display().to_string();
+        match result {
+            Ok(output) => {
+                log_output(log, &name, &output);
+                if !output.status.success() && failed.is_none() {
+                    failed = Some(format!("compiling {name} ({})", output.status));
+                }
+            }
+            Err(e) => {
+                failed.get_or_insert(format!("running {} for {name}: {e}", tools.cxx));
+            }
+        }
+    }
+    failed.map_or(Ok(()), Err)
 }
