@@ -145,15 +145,17 @@ module eie_regs #(
   reg [31:0] mb_wdata_q, mb_wdata_d;
 
   // ---------------------------------------------------------------- address decode
+  // The front end holds the request's address and data until the response, so the decode
+  // below is registered (stage 1) and the request is served from the registered decode one
+  // cycle after req_valid_i (stage 2).
   wire [23:0] a = req_addr_i;
-  wire [23:0] aw = {a[23:2], 2'b00};
-  wire in_reg_page = (a < EIE_CODEBOOK_BASE);
-  wire in_cb = ((a & ~(PAGE_SPAN - 24'd1)) == EIE_CODEBOOK_BASE);
-  wire in_cnt = ((a & ~(PAGE_SPAN - 24'd1)) == EIE_PE_COUNTER_BASE);
-  wire in_act0 = ((a & ~(EIE_ACT_SPAN - 24'd1)) == EIE_ACT0_BASE);
-  wire in_act1 = ((a & ~(EIE_ACT_SPAN - 24'd1)) == EIE_ACT1_BASE);
-  wire in_ptr = ((a & ~(EIE_PTR_SPAN - 24'd1)) == EIE_PTR_BASE);
-  wire in_spmat = ((a & ~(EIE_SPMAT_SPAN - 24'd1)) == EIE_SPMAT_BASE);
+  wire in_reg_page_w = (a < EIE_CODEBOOK_BASE);
+  wire in_cb_w = ((a & ~(PAGE_SPAN - 24'd1)) == EIE_CODEBOOK_BASE);
+  wire in_cnt_w = ((a & ~(PAGE_SPAN - 24'd1)) == EIE_PE_COUNTER_BASE);
+  wire in_act0_w = ((a & ~(EIE_ACT_SPAN - 24'd1)) == EIE_ACT0_BASE);
+  wire in_act1_w = ((a & ~(EIE_ACT_SPAN - 24'd1)) == EIE_ACT1_BASE);
+  wire in_ptr_w = ((a & ~(EIE_PTR_SPAN - 24'd1)) == EIE_PTR_BASE);
+  wire in_spmat_w = ((a & ~(EIE_SPMAT_SPAN - 24'd1)) == EIE_SPMAT_BASE);
 
   // Offsets inside the windows, in elements.
   wire [23:0] cb_index = (a - EIE_CODEBOOK_BASE) >> 2;
@@ -165,17 +167,88 @@ module eie_regs #(
 
   // Layer descriptors.
   wire [23:0] desc_off = a - EIE_LAYER_BASE;
-  wire in_desc = (a >= EIE_LAYER_BASE) &&
-                 (desc_off < (EIE_MAX_LAYERS[23:0] * EIE_LAYER_STRIDE));
+  wire in_desc_w = (a >= EIE_LAYER_BASE) &&
+                   (desc_off < (EIE_MAX_LAYERS[23:0] * EIE_LAYER_STRIDE));
   wire [23:0] desc_layer24 = desc_off >> STRIDE_BITS;
-  wire [3:0] desc_layer = desc_layer24[3:0];
   wire [23:0] desc_field = desc_off & (EIE_LAYER_STRIDE - 24'd1) & ~24'd3;
-  wire field_in_len = (desc_field == EIE_LAYER_IN_LEN);
-  wire field_out_len = (desc_field == EIE_LAYER_OUT_LEN);
-  wire field_ptr_base = (desc_field == EIE_LAYER_PTR_BASE);
-  wire field_cfg = (desc_field == EIE_LAYER_CFG);
-  wire field_bias_act = (desc_field == EIE_LAYER_BIAS_ACT);
-  wire field_cycles = (desc_field == EIE_LAYER_CYCLES);
+
+  // ---------------------------------------------------------------- window element -> PE
+  // Activation j: PE j % NumPes, local address j / NumPes, file bit above it.
+  wire [7:0] act_pe;
+  wire [23:0] act_local;
+  wire [23:0] act_local_full = act_index >> PW;
+  generate
+    if (PW > 0) begin : g_act_pe
+      assign act_pe = {{(8 - PW){1'b0}}, act_index[PW-1:0]};
+    end else begin : g_act_pe_single
+      assign act_pe = 8'd0;
+    end
+  endgenerate
+  assign act_local = {{(23 - AW){1'b0}}, in_act1_w, act_local_full[AW-1:0]};
+
+  // Pointer p of PE pe at (pe * PtrEntries + p).
+  wire [23:0] ptr_pe_full = ptr_index >> PAW;
+  wire [7:0] ptr_pe = ptr_pe_full[7:0];
+  wire [23:0] ptr_local = {{(24 - PAW){1'b0}}, ptr_index[PAW-1:0]};
+
+  // Sparse-matrix word w of PE pe at (pe * SpmatWords + w), half in the lowest bit.
+  wire [23:0] spmat_pe_full = spmat_index >> SW;
+  wire [7:0] spmat_pe = spmat_pe_full[7:0];
+  wire [23:0] spmat_local = {{(23 - SW){1'b0}}, spmat_index[SW-1:0], a[2]};
+
+  // Stage 1 registers.
+  reg [7:0] act_pe_q, ptr_pe_q, spmat_pe_q;
+  reg [23:0] act_local_q, ptr_local_q, spmat_local_q;
+  reg go_q;
+  reg [23:0] aw;
+  reg in_reg_page, in_cb, in_cnt, in_act, in_ptr, in_spmat, in_desc;
+  reg [3:0] desc_layer;
+  reg field_in_len, field_out_len, field_ptr_base, field_cfg, field_bias_act, field_cycles;
+  reg cnt_present, act_present, ptr_present, spmat_present, cb_present;
+  reg [7:0] cnt_pe_q;
+  reg [23:0] cnt_local;
+  reg [23:0] cb_index_q;
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      go_q <= 1'b0;
+    end else begin
+      go_q <= req_valid_i;
+    end
+  end
+
+  always @(posedge clk_i) begin
+    aw <= {a[23:2], 2'b00};
+    in_reg_page <= in_reg_page_w;
+    in_cb <= in_cb_w;
+    in_cnt <= in_cnt_w;
+    in_act <= in_act0_w | in_act1_w;
+    in_ptr <= in_ptr_w;
+    in_spmat <= in_spmat_w;
+    in_desc <= in_desc_w;
+    desc_layer <= desc_layer24[3:0];
+    field_in_len <= (desc_field == EIE_LAYER_IN_LEN);
+    field_out_len <= (desc_field == EIE_LAYER_OUT_LEN);
+    field_ptr_base <= (desc_field == EIE_LAYER_PTR_BASE);
+    field_cfg <= (desc_field == EIE_LAYER_CFG);
+    field_bias_act <= (desc_field == EIE_LAYER_BIAS_ACT);
+    field_cycles <= (desc_field == EIE_LAYER_CYCLES);
+    cnt_present <= (cnt_pe < NUM_PES32[23:0]);
+    act_present <= (act_index < ACT_CAP32[23:0]);
+    ptr_present <= (ptr_index < PTR_CAP32[23:0]);
+    spmat_present <= (spmat_index < SPMAT_CAP32[23:0]);
+    cb_present <= ((cb_index >> 4) < MAX_LAYERS32[23:0]);
+    cnt_pe_q <= cnt_pe[7:0];
+    cnt_local <= cnt_off & (EIE_PE_COUNTER_STRIDE - 24'd1) & ~24'd3;
+    cb_index_q <= cb_index;
+    act_pe_q <= act_pe;
+    act_local_q <= act_local;
+    ptr_pe_q <= ptr_pe;
+    ptr_local_q <= ptr_local;
+    spmat_pe_q <= spmat_pe;
+    spmat_local_q <= spmat_local;
+  end
+
   wire field_known = field_in_len | field_out_len | field_ptr_base | field_cfg |
                      field_bias_act | field_cycles;
   wire desc_present = ({28'd0, desc_layer} < MAX_LAYERS32);
@@ -196,13 +269,12 @@ module eie_regs #(
   wire [CBAW-1:0] cb_addr;
   generate
     if (LW > 0) begin : g_cb_addr
-      assign cb_addr = {cb_index[LW+3:4], cb_index[3:0]};
+      assign cb_addr = {cb_index_q[LW+3:4], cb_index_q[3:0]};
     end else begin : g_cb_addr_single
-      assign cb_addr = cb_index[3:0];
+      assign cb_addr = cb_index_q[3:0];
     end
   endgenerate
-  wire cb_code0 = (cb_index[3:0] == 4'd0);
-  wire cb_present = ((cb_index >> 4) < MAX_LAYERS32[23:0]);
+  wire cb_code0 = (cb_index_q[3:0] == 4'd0);
   reg cb_we;
   reg cb_re;
   wire [15:0] cb_rdata;
@@ -253,7 +325,7 @@ module eie_regs #(
     code = OKAY;
     immediate = 1'b1;
 
-    if (req_valid_i) begin
+    if (go_q) begin
       mb_we_d = req_write_i;
       mb_wdata_d = req_wdata_i;
       if (in_reg_page) begin
@@ -338,46 +410,46 @@ module eie_regs #(
           cb_zero_d = cb_code0;
         end
       end else if (in_cnt) begin
-        if (req_write_i || cnt_pe >= NUM_PES32[23:0]) begin
+        if (req_write_i || !cnt_present) begin
           code = SLVERR;
         end else begin
           mb_valid_d = 1'b1;
           mb_sel_d = SEL_COUNTER;
-          mb_pe_d = cnt_pe[7:0];
-          mb_addr_d = {cnt_off & (EIE_PE_COUNTER_STRIDE - 24'd1) & ~24'd3};
+          mb_pe_d = cnt_pe_q;
+          mb_addr_d = cnt_local;
           immediate = 1'b0;
           wait_mb_d = 1'b1;
         end
-      end else if (in_act0 || in_act1) begin
-        if (busy_i || act_index >= ACT_CAP32[23:0]) begin
+      end else if (in_act) begin
+        if (busy_i || !act_present) begin
           code = SLVERR;
         end else begin
           mb_valid_d = 1'b1;
           mb_sel_d = SEL_ACT;
-          mb_pe_d = act_pe;
-          mb_addr_d = act_local;
+          mb_pe_d = act_pe_q;
+          mb_addr_d = act_local_q;
           immediate = req_write_i;
           wait_mb_d = ~req_write_i;
         end
       end else if (in_ptr) begin
-        if (busy_i || ptr_index >= PTR_CAP32[23:0]) begin
+        if (busy_i || !ptr_present) begin
           code = SLVERR;
         end else begin
           mb_valid_d = 1'b1;
           mb_sel_d = SEL_PTR;
-          mb_pe_d = ptr_pe;
-          mb_addr_d = ptr_local;
+          mb_pe_d = ptr_pe_q;
+          mb_addr_d = ptr_local_q;
           immediate = req_write_i;
           wait_mb_d = ~req_write_i;
         end
       end else if (in_spmat) begin
-        if (busy_i || spmat_index >= SPMAT_CAP32[23:0]) begin
+        if (busy_i || !spmat_present) begin
           code = SLVERR;
         end else begin
           mb_valid_d = 1'b1;
           mb_sel_d = SEL_SPMAT;
-          mb_pe_d = spmat_pe;
-          mb_addr_d = spmat_local;
+          mb_pe_d = spmat_pe_q;
+          mb_addr_d = spmat_local_q;
           immediate = req_write_i;
           wait_mb_d = ~req_write_i;
         end
@@ -479,33 +551,9 @@ module eie_regs #(
     end
   endgenerate
 
-  // ---------------------------------------------------------------- window element -> PE
-  // Activation j: PE j % NumPes, local address j / NumPes, file bit above it.
-  wire [7:0] act_pe;
-  wire [23:0] act_local;
-  wire [23:0] act_local_full = act_index >> PW;
-  generate
-    if (PW > 0) begin : g_act_pe
-      assign act_pe = {{(8 - PW){1'b0}}, act_index[PW-1:0]};
-    end else begin : g_act_pe_single
-      assign act_pe = 8'd0;
-    end
-  endgenerate
-  assign act_local = {{(23 - AW){1'b0}}, in_act1, act_local_full[AW-1:0]};
-
-  // Pointer p of PE pe at (pe * PtrEntries + p).
-  wire [23:0] ptr_pe_full = ptr_index >> PAW;
-  wire [7:0] ptr_pe = ptr_pe_full[7:0];
-  wire [23:0] ptr_local = {{(24 - PAW){1'b0}}, ptr_index[PAW-1:0]};
-
-  // Sparse-matrix word w of PE pe at (pe * SpmatWords + w), half in the lowest bit.
-  wire [23:0] spmat_pe_full = spmat_index >> SW;
-  wire [7:0] spmat_pe = spmat_pe_full[7:0];
-  wire [23:0] spmat_local = {{(23 - SW){1'b0}}, spmat_index[SW-1:0], a[2]};
-
   /* verilator lint_off UNUSEDSIGNAL */
   // Index bits above a window's capacity are caught by the capacity checks above.
-  wire unused_index = |{act_local_full, ptr_pe_full, spmat_pe_full, cb_index, cnt_off, cnt_pe,
+  wire unused_index = |{act_local_full, ptr_pe_full, spmat_pe_full, cb_index_q, cnt_off, cnt_pe,
                         desc_layer24, desc_off};
   /* verilator lint_on UNUSEDSIGNAL */
 
