@@ -177,6 +177,13 @@ module eie_ccu #(
                   (columns > MAX_COLUMNS);
   wire ptr_out_of_range = ({2'b00, ptr_base_q} + columns) >= PTR_ENTRIES;
   wire bad_shift = (shift_q > {2'b00, MAX_SHIFT});
+  // Registered: the decision is taken in the second cycle of S_CHECK.
+  reg too_long_q, ptr_out_of_range_q, bad_shift_q;
+  always @(posedge clk_i) begin
+    too_long_q <= too_long;
+    ptr_out_of_range_q <= ptr_out_of_range;
+    bad_shift_q <= bad_shift;
+  end
 
   // Requantization constants for a shift s: 2^(s-1) (0 for s = 0), and the bits s+15 .. 48.
   // Each bit is a comparison with a constant, cheaper than two 64-bit shifters.
@@ -353,20 +360,25 @@ module eie_ccu #(
         relu_d = desc_relu_i[li];
         bias_d = desc_bias_i[li];
         bias_act_d = desc_bias_act_i[li*16 +: 16];
+        step_d = 5'd0;
         state_d = S_CHECK;
       end
       S_CHECK: begin
         round_d = round_c;
         sat_mask_d = mask_c;
-        step_d = 5'd0;
-        if (too_long || ptr_out_of_range || bad_shift) begin
+        step_d = 5'd1;
+        if (step_q == 5'd0) begin
+          state_d = S_CHECK;
+        end else if (too_long_q || ptr_out_of_range_q || bad_shift_q) begin
+          step_d = 5'd0;
           fail_d = 1'b1;
-          code_d = too_long ? EIE_ERR_LAYER_TOO_LONG :
-                   (ptr_out_of_range ? EIE_ERR_PTR_BASE_OUT_OF_RANGE : EIE_ERR_BAD_SHIFT);
+          code_d = too_long_q ? EIE_ERR_LAYER_TOO_LONG :
+                   (ptr_out_of_range_q ? EIE_ERR_PTR_BASE_OUT_OF_RANGE : EIE_ERR_BAD_SHIFT);
           err_layer_d = {4'd0, layer_q};
           lc_store = 1'b1;
           state_d = S_FINISH;
         end else begin
+          step_d = 5'd0;
           state_d = S_CODEBOOK;
         end
       end

@@ -12,7 +12,8 @@ run() {
   pes=$1; qd=$2; act=${3:-256}; spm=${4:-1024}; ptr=${5:-1024}; layers=${6:-4}
   dir="$out/p${pes}_q${qd}_a${act}_s${spm}_r${ptr}_l${layers}"
   verilator --cc --exe --build -j 2 -O2 --x-assign unique --x-initial unique \
-    -Wall -Wno-fatal --top-module eie_top -I"$rtl" -Mdir "$dir" \
+    -Wall -Wno-fatal --top-module eie_top -I"$rtl" -Mdir "$dir" --output-split 20000 \
+    -MAKEFLAGS "OPT_FAST=-O1" \
     -GNumPes="$pes" -GQueueDepth="$qd" -GActEntries="$act" -GSpmatWords="$spm" \
     -GPtrEntries="$ptr" -GMaxLayers="$layers" \
     -CFLAGS "-DNUM_PES=$pes -DQUEUE_DEPTH=$qd -DACT_ENTRIES=$act -DSPMAT_WORDS=$spm -DPTR_ENTRIES=$ptr -DMAX_LAYERS=$layers" \
