@@ -71,6 +71,9 @@ fn assert_error(sim: &mut Sim, code: ErrorCode, what: &str) {
     assert_eq!(found, code, "{what}: STATUS {status:#x}");
 }
 
+/// A named corruption of a valid program and the error code it must end in.
+type Corruption<'a> = (&'a str, ErrorCode, &'a dyn Fn(&mut Sim));
+
 fn assert_recovers(sim: &mut Sim) {
     program(sim, 8);
     let status = start_and_wait(sim);
@@ -84,7 +87,7 @@ fn assert_recovers(sim: &mut Sim) {
 #[test]
 fn bad_descriptors_end_in_error_codes() {
     let mut sim = sim();
-    let cases: [(&str, ErrorCode, &dyn Fn(&mut Sim)); 6] = [
+    let cases: [Corruption; 6] = [
         ("no layers", ErrorCode::BadLayerCount, &|s| {
             poke(s, regs::NUM_LAYERS, 0)
         }),
