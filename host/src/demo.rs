@@ -61,6 +61,9 @@ impl Options {
     }
 }
 
+/// Deep Compression's densities for LeNet-300-100, the goal the trained densities must meet.
+pub const PAPER_DENSITIES: [f64; 3] = [0.08, 0.09, 0.26];
+
 /// Default PE count.
 pub const DEFAULT_PES: u32 = 16;
 
@@ -570,14 +573,14 @@ pub fn render(o: &Outcome) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "layer  shape       density trained / in image (goal)   shared weights"
+        "layer  shape       density trained / in image (goal: the paper's)   shared weights"
     );
     for (l, layer) in o.report.layers.iter().enumerate() {
         let trained = r.densities.get(l).copied().unwrap_or(f64::NAN);
-        let goal = r.config.densities.get(l).copied().unwrap_or(f64::NAN);
+        let goal = PAPER_DENSITIES.get(l).copied().unwrap_or(f64::NAN);
         let _ = writeln!(
             s,
-            "{:6} {:>4}x{:<4}   {:6.2} % / {:6.2} %  (<= {:.0} %)      {}",
+            "{:6} {:>4}x{:<4}   {:6.2} % / {:6.2} %  (<= {:.0} %)                  {}",
             layer.name,
             layer.cols,
             layer.rows,
