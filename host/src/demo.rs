@@ -659,7 +659,10 @@ pub fn render(o: &Outcome) -> String {
 pub fn default_cache_dir() -> PathBuf {
     match std::env::var_os("EIE_CACHE_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache"),
+        None => {
+            let host = Path::new(env!("CARGO_MANIFEST_DIR"));
+            host.parent().unwrap_or(host).join(".cache")
+        }
     }
 }
 
