@@ -258,7 +258,9 @@ const MAX_LLOYD_ITERATIONS: usize = 100_000;
 /// iterations run until the clusters no longer change.
 ///
 /// Returns the centroids of the non-empty clusters, ascending and distinct (so at most `k`;
-/// fewer when there are fewer distinct values). Non-finite values are ignored.
+/// fewer when there are fewer distinct values). With at most `k` distinct values those values
+/// are the exact answer and come back unchanged, so weights that are already shared (a
+/// fine-tuned network) keep their codebook. Non-finite values are ignored.
 pub fn kmeans_1d(values: &[f32], k: usize) -> Vec<f32> {
     let mut sorted: Vec<f32> = values.iter().copied().filter(|v| v.is_finite()).collect();
     radsort::sort(&mut sorted);
@@ -269,6 +271,9 @@ fn kmeans_sorted(sorted: &[f32], k: usize) -> Vec<f32> {
     let n = sorted.len();
     if n == 0 || k == 0 {
         return Vec::new();
+    }
+    if let Some(distinct) = at_most_k_distinct(sorted, k) {
+        return distinct;
     }
     let mut prefix = Vec::with_capacity(n + 1);
     let mut sum = 0.0f64;
@@ -310,6 +315,20 @@ fn kmeans_sorted(sorted: &[f32], k: usize) -> Vec<f32> {
         .collect();
     out.dedup();
     out
+}
+
+/// The distinct values of a sorted slice, or `None` when there are more than `k`.
+fn at_most_k_distinct(sorted: &[f32], k: usize) -> Option<Vec<f32>> {
+    let mut distinct: Vec<f32> = Vec::with_capacity(k);
+    for &x in sorted {
+        if distinct.last() != Some(&x) {
+            if distinct.len() == k {
+                return None;
+            }
+            distinct.push(x);
+        }
+    }
+    Some(distinct)
 }
 
 /// Shared weights and the nearest-centroid rule.
@@ -629,6 +648,16 @@ mod tests {
     }
 
     #[test]
+    fn already_shared_weights_keep_their_codebook() {
+        // Twelve shared values that linear initialisation with 15 centroids would merge.
+        let shared: Vec<f32> = (0..12).map(|i| (i as f32 - 5.5).powi(3) * 0.01).collect();
+        let values: Vec<f32> = (0..600).map(|i| shared[(i * 7) % 12]).collect();
+        assert_eq!(kmeans_1d(&values, 15), shared);
+        assert_eq!(kmeans_1d(&values, 12), shared);
+        assert_eq!(kmeans_1d(&values, 11).len(), 11);
+    }
+
+    #[test]
     fn radix_selection_finds_the_kth_largest_magnitude() {
         let w = [0.5, -3.0, 2.0, -0.25, 1.0, 0.0, -2.0];
         assert_eq!(kth_largest_magnitude(&w, 1), 3.0);
@@ -690,7 +719,11 @@ mod tests {
             k in 1usize..16,
         ) {
             let fast = kmeans_1d(&values, k);
-            let slow = naive_kmeans(&values, k);
+            let mut distinct = values.clone();
+            distinct.sort_by(f32::total_cmp);
+            distinct.dedup();
+            // With at most k distinct values they are the exact answer (Lloyd may merge some).
+            let slow = if distinct.len() <= k { distinct } else { naive_kmeans(&values, k) };
             prop_assert_eq!(fast.len(), slow.len());
             for (a, b) in fast.iter().zip(&slow) {
                 prop_assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{:?} vs {:?}", fast, slow);
