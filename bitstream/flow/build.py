@@ -121,7 +121,7 @@ def tool_version(name: str, flag: str) -> str:
     )
     for line in (proc.stdout + proc.stderr).splitlines():
         if "Yosys" in line or "nextpnr" in line:
-            return line.strip().strip('"')
+            return line.split("-- ", 1)[-1].strip().strip('"')
     return "unknown"
 
 
