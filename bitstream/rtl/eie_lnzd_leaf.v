@@ -27,6 +27,7 @@ module eie_lnzd_leaf #(
   localparam integer PW = $clog2(NumPes);
   localparam integer JW = AW + PW;
   localparam integer FIFO_DEPTH = 4;
+  localparam [31:0] FIFO_DEPTH32 = FIFO_DEPTH;
   localparam [31:0] PE_INDEX = PeIndex;
 
   reg active_q, active_d;
@@ -40,9 +41,10 @@ module eie_lnzd_leaf #(
   wire [2:0] fifo_count;
   wire [31:0] fifo_head;
 
-  // Room for the element being issued and both in flight.
-  wire room = ({1'b0, fifo_count} + {3'b000, r1_valid_q} + {3'b000, r2_valid_q}) < 4'd4;
-  wire issue = active_q & room & ~flush_i;
+  // Credits: one per output FIFO slot, taken by a read, given back when the element leaves
+  // the FIFO or turns out to be zero.
+  reg [2:0] credits_q, credits_d;
+  wire issue = active_q & (credits_q != 3'd0) & ~flush_i;
 
   always @* begin
     active_d = active_q;
@@ -64,12 +66,14 @@ module eie_lnzd_leaf #(
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       active_q <= 1'b0;
+      credits_q <= FIFO_DEPTH32[2:0];
       addr_q <= {(AW + 1){1'b0}};
       count_q <= {(AW + 1){1'b0}};
       r1_valid_q <= 1'b0;
       r2_valid_q <= 1'b0;
     end else begin
       active_q <= active_d;
+      credits_q <= credits_d;
       addr_q <= addr_d;
       count_q <= count_d;
       r1_valid_q <= issue;
@@ -106,6 +110,14 @@ module eie_lnzd_leaf #(
   endgenerate
 
   wire push = r2_valid_q & (rdata_i != 16'd0) & ~flush_i;
+  wire drop = r2_valid_q & ~push;
+
+  always @* begin
+    credits_d = credits_q - {2'b00, issue} + {2'b00, ready_i & ~fifo_empty} + {2'b00, drop};
+    if (flush_i) begin
+      credits_d = FIFO_DEPTH32[2:0];
+    end
+  end
 
   eie_fifo #(
     .Width(32),
@@ -124,8 +136,8 @@ module eie_lnzd_leaf #(
   );
 
   /* verilator lint_off UNUSEDSIGNAL */
-  // Fullness is tracked through fifo_count together with the reads in flight.
-  wire unused_full = fifo_full;
+  // Room is tracked by the credits.
+  wire unused_full = fifo_full ^ |fifo_count;
   /* verilator lint_on UNUSEDSIGNAL */
 
   assign re_o = issue;

@@ -84,9 +84,10 @@ module eie_ptr_read #(
   reg [7:0] err_code_q, err_code_d;
   reg [15:0] err_col_q, err_col_d;
 
-  wire [3:0] in_flight = {1'b0, col_count} + {3'b000, s1_valid_q} + {3'b000, s2_valid_q} +
-                         {3'b000, s3_valid_q};
-  wire pop = q_valid_i & (in_flight < COL_DEPTH32[3:0]) & ~err_q & ~flush_i;
+  // Credits: one per column FIFO slot, taken when a queue entry is popped, given back when
+  // the column leaves the FIFO or is dropped (empty or bad) in stage 3.
+  reg [2:0] credits_q, credits_d;
+  wire pop = q_valid_i & (credits_q != 3'd0) & ~err_q & ~flush_i;
 
   // Stage 1: bank addresses of p_idx and p_idx+1. The even one of the two is at
   // (idx + 1) / 2 in the even bank, the odd one at idx / 2 in the odd bank.
@@ -97,14 +98,27 @@ module eie_ptr_read #(
   assign addr_a_o = {1'b0, idx_next[PAW-1:1]};
   assign addr_b_o = {1'b1, s1_idx_q[PAW-1:1]};
 
-  // Stage 3: pointers back from the banks.
+  // Stage 3: pointers back from the banks (even bank on port A). The comparisons run on the
+  // bank outputs in parallel; only their results are swapped for an odd idx.
   wire [PVW-1:0] p_lo = s3_odd_q ? rdata_b_i : rdata_a_i;
   wire [PVW-1:0] p_hi = s3_odd_q ? rdata_a_i : rdata_b_i;
   wire [PVW-1:0] p_end = p_hi - 1'b1;
-  wire backwards = p_lo > p_hi;
-  wire past_end = p_hi > CAP;
+  wire a_gt_b = rdata_a_i > rdata_b_i;
+  wire b_gt_a = rdata_b_i > rdata_a_i;
+  wire a_past = rdata_a_i > CAP;
+  wire b_past = rdata_b_i > CAP;
+  wire backwards = s3_odd_q ? b_gt_a : a_gt_b;
+  wire past_end = s3_odd_q ? a_past : b_past;
   wire bad = s3_valid_q & (backwards | past_end);
-  wire push = s3_valid_q & ~backwards & ~past_end & (p_lo != p_hi) & ~err_q & ~flush_i;
+  wire push = s3_valid_q & ~backwards & ~past_end & (rdata_a_i != rdata_b_i) & ~err_q & ~flush_i;
+  wire drop = s3_valid_q & ~push;
+
+  always @* begin
+    credits_d = credits_q - {2'b00, pop} + {2'b00, col_pop_i & ~col_empty} + {2'b00, drop};
+    if (flush_i) begin
+      credits_d = COL_DEPTH32[2:0];
+    end
+  end
 
   always @* begin
     err_d = err_q;
@@ -122,6 +136,7 @@ module eie_ptr_read #(
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
+      credits_q <= COL_DEPTH32[2:0];
       s1_valid_q <= 1'b0;
       s2_valid_q <= 1'b0;
       s3_valid_q <= 1'b0;
@@ -129,6 +144,7 @@ module eie_ptr_read #(
       err_code_q <= 8'd0;
       err_col_q <= 16'd0;
     end else begin
+      credits_q <= credits_d;
       s1_valid_q <= pop;
       s2_valid_q <= s1_valid_q & ~flush_i;
       s3_valid_q <= s2_valid_q & ~flush_i;
@@ -153,7 +169,7 @@ module eie_ptr_read #(
   /* verilator lint_off UNUSEDSIGNAL */
   // With p_lo < p_hi <= SpmatWords * 8 both word indices fit in SW bits.
   wire unused_p_high = p_lo[PVW-1] ^ p_end[PVW-1];
-  wire unused_col_full = col_full;
+  wire unused_col_full = col_full ^ |col_count;
   /* verilator lint_on UNUSEDSIGNAL */
 
   eie_fifo #(
