@@ -41,7 +41,11 @@ module ulx3s_top #(
     if (arst) rst_sync_q <= 4'd0;
     else rst_sync_q <= {rst_sync_q[2:0], 1'b1};
   end
+  // rst_n is released synchronously, so it serves both as the core's asynchronous reset and
+  // as the synchronous reset of the self-test and the heartbeat.
+  /* verilator lint_off SYNCASYNCNET */
   wire rst_n = rst_sync_q[3];
+  /* verilator lint_on SYNCASYNCNET */
 
   wire [23:0] awaddr, araddr;
   wire [31:0] wdata, rdata;
