@@ -10,8 +10,9 @@
 //
 //   r0  word address to the RAM; which entries lo..hi of the word belong to the column
 //   r1  RAM read
-//   r2  word from the RAM: S[k] = sum over lo <= i <= k of (z[i] + 1), a three-level
-//       prefix sum
+//   r2  word from the RAM: masked z + 1 per entry and the sums of pairs
+//   r2b S[k] = sum over lo <= i <= k of (z[i] + 1): the second and third level of the
+//       prefix sum (one add level per stage would not fit the clock at 100+ MHz)
 //   r3  rows: row[k] = m + S[k], with m the column's last row before this word (-1 at the
 //       column start); m += S[7]. A word whose last entry lands on a row >= rows_i raises
 //       ROW_OVERFLOW and loses its real entries. A word with no real entry (only padding of
@@ -59,8 +60,8 @@ module eie_spmat_read #(
   localparam integer AW = $clog2(ActEntries);
   // Row arithmetic: rows up to ActEntries plus one word's advance (<= 128), and a sign.
   localparam integer RW = ((AW + 1 > 8) ? AW + 1 : 8) + 1;
-  localparam integer WF_DEPTH = 5;
-  localparam [2:0] WF_CREDITS = 3'd5;
+  localparam integer WF_DEPTH = 6;
+  localparam [2:0] WF_CREDITS = 3'd6;
   localparam integer WDW = 8 * AW + 32 + 8 + 4 + 16;
 
   // ---------------------------------------------------------------- column walker (r0)
@@ -76,12 +77,12 @@ module eie_spmat_read #(
   reg [2:0] credits_q, credits_d;
 
   // Reads and words in flight.
-  reg r1_valid_q, r2_valid_q, r3_valid_q;
-  reg r1_first_q, r2_first_q, r3_first_q;
+  reg r1_valid_q, r2_valid_q, rb_valid_q, r3_valid_q;
+  reg r1_first_q, r2_first_q, rb_first_q, r3_first_q;
   reg [7:0] r1_in_col_q, r2_in_col_q;
-  reg [3:0] r1_count_q, r2_count_q, r3_count_q;
-  reg [15:0] r1_a_q, r2_a_q, r3_a_q;
-  reg [15:0] r1_j_q, r2_j_q, r3_j_q;
+  reg [3:0] r1_count_q, r2_count_q, rb_count_q, r3_count_q;
+  reg [15:0] r1_a_q, r2_a_q, rb_a_q, r3_a_q;
+  reg [15:0] r1_j_q, r2_j_q, rb_j_q, r3_j_q;
 
   wire wf_empty;
   wire wf_full;
@@ -148,20 +149,26 @@ module eie_spmat_read #(
     end
   end
 
-  // Sklansky prefix: pairs, then quads, then the word. Sums never exceed 8 * 16 = 128.
+  // Sklansky prefix: pairs (r2), then quads and the word (r2b). Sums never exceed
+  // 8 * 16 = 128.
   wire [5:0] p01 = {1'b0, inc[0]} + {1'b0, inc[1]};
   wire [5:0] p23 = {1'b0, inc[2]} + {1'b0, inc[3]};
   wire [5:0] p45 = {1'b0, inc[4]} + {1'b0, inc[5]};
   wire [5:0] p67 = {1'b0, inc[6]} + {1'b0, inc[7]};
-  wire [6:0] q2 = {1'b0, p01} + {2'b00, inc[2]};
-  wire [6:0] q3 = {1'b0, p01} + {1'b0, p23};
-  wire [6:0] q6 = {1'b0, p45} + {2'b00, inc[6]};
-  wire [6:0] q7 = {1'b0, p45} + {1'b0, p67};
-  wire [7:0] s4 = {1'b0, q3} + {3'b000, inc[4]};
-  wire [7:0] s5 = {1'b0, q3} + {2'b00, p45};
+  reg [4:0] rb_inc0_q, rb_inc2_q, rb_inc4_q, rb_inc6_q;
+  reg [5:0] rb_p01_q, rb_p23_q, rb_p45_q, rb_p67_q;
+  reg [7:0] rb_useful_q;
+  reg [31:0] rb_v_q;
+
+  wire [6:0] q2 = {1'b0, rb_p01_q} + {2'b00, rb_inc2_q};
+  wire [6:0] q3 = {1'b0, rb_p01_q} + {1'b0, rb_p23_q};
+  wire [6:0] q6 = {1'b0, rb_p45_q} + {2'b00, rb_inc6_q};
+  wire [6:0] q7 = {1'b0, rb_p45_q} + {1'b0, rb_p67_q};
+  wire [7:0] s4 = {1'b0, q3} + {3'b000, rb_inc4_q};
+  wire [7:0] s5 = {1'b0, q3} + {2'b00, rb_p45_q};
   wire [7:0] s6 = {1'b0, q3} + {1'b0, q6};
   wire [7:0] s7 = {1'b0, q3} + {1'b0, q7};
-  wire [63:0] sums = {s7, s6, s5, s4, 1'b0, q3, 1'b0, q2, 2'b00, p01, 3'b000, inc[0]};
+  wire [63:0] sums = {s7, s6, s5, s4, 1'b0, q3, 1'b0, q2, 2'b00, rb_p01_q, 3'b000, rb_inc0_q};
 
   reg [63:0] r3_sums_q;
   reg [7:0] r3_useful_q;
@@ -234,6 +241,7 @@ module eie_spmat_read #(
       credits_q <= WF_CREDITS;
       r1_valid_q <= 1'b0;
       r2_valid_q <= 1'b0;
+      rb_valid_q <= 1'b0;
       r3_valid_q <= 1'b0;
       err_q <= 1'b0;
       err_col_q <= 16'd0;
@@ -242,7 +250,8 @@ module eie_spmat_read #(
       credits_q <= credits_d;
       r1_valid_q <= issue;
       r2_valid_q <= r1_valid_q & ~flush_i;
-      r3_valid_q <= r2_valid_q & ~flush_i;
+      rb_valid_q <= r2_valid_q & ~flush_i;
+      r3_valid_q <= rb_valid_q & ~flush_i;
       err_q <= err_d;
       err_col_q <= err_col_d;
     end
@@ -266,13 +275,27 @@ module eie_spmat_read #(
     r2_count_q <= r1_count_q;
     r2_a_q <= r1_a_q;
     r2_j_q <= r1_j_q;
-    r3_first_q <= r2_first_q;
-    r3_count_q <= r2_count_q;
-    r3_a_q <= r2_a_q;
-    r3_j_q <= r2_j_q;
+    rb_first_q <= r2_first_q;
+    rb_count_q <= r2_count_q;
+    rb_a_q <= r2_a_q;
+    rb_j_q <= r2_j_q;
+    rb_inc0_q <= inc[0];
+    rb_inc2_q <= inc[2];
+    rb_inc4_q <= inc[4];
+    rb_inc6_q <= inc[6];
+    rb_p01_q <= p01;
+    rb_p23_q <= p23;
+    rb_p45_q <= p45;
+    rb_p67_q <= p67;
+    rb_useful_q <= useful;
+    rb_v_q <= v_all;
+    r3_first_q <= rb_first_q;
+    r3_count_q <= rb_count_q;
+    r3_a_q <= rb_a_q;
+    r3_j_q <= rb_j_q;
     r3_sums_q <= sums;
-    r3_useful_q <= useful;
-    r3_v_q <= v_all;
+    r3_useful_q <= rb_useful_q;
+    r3_v_q <= rb_v_q;
     m_q <= m_d;
     room_q <= room_d;
   end
@@ -307,6 +330,6 @@ module eie_spmat_read #(
   assign entries_o = r3_valid_q ? r3_count_q : 4'd0;
   assign err_o = err_q;
   assign err_col_o = err_col_q;
-  assign idle_o = ~active_q & ~r1_valid_q & ~r2_valid_q & ~r3_valid_q & wf_empty;
+  assign idle_o = ~active_q & ~r1_valid_q & ~r2_valid_q & ~rb_valid_q & ~r3_valid_q & wf_empty;
 endmodule
 `default_nettype wire
