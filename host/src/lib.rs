@@ -17,6 +17,8 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod compress;
 #[cfg(feature = "train")]
 pub mod demo;

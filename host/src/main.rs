@@ -26,6 +26,8 @@ cli::commands! {
     Run(run),
     /// Train LeNet-300-100 on MNIST, compress it, run the test split on the simulated EIE.
     Demo(demo),
+    /// Run the paper's nine benchmark layers on the simulated RTL beside CPU baselines.
+    Bench(bench),
 }
 
 fn main() -> ExitCode {

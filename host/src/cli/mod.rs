@@ -1,6 +1,7 @@
 //! Pieces shared by the subcommands: the failure type, output that tolerates a closed pipe,
 //! the progress bar, and the report table.
 
+pub mod bench;
 pub mod compress;
 pub mod demo;
 pub mod infer;
