@@ -281,6 +281,8 @@ pub struct Report {
     pub seed: u64,
     /// This machine.
     pub machine: Machine,
+    /// CRC-32 of the RTL sources embedded in the simulator (identifies the RTL measured).
+    pub rtl_crc32: String,
     /// The main configuration's PEs.
     pub num_pes: u32,
     /// The main configuration's queue depth.
@@ -307,6 +309,19 @@ impl Report {
             .chain(&self.pe_sweep)
             .find(|p| p.geometry.num_pes == num_pes && p.geometry.queue_depth == depth)
     }
+}
+
+/// CRC-32 of every RTL file the simulator embeds, names and contents, in compile order.
+fn rtl_identity() -> Result<String> {
+    let design =
+        eie_bitstream::Design::eie(&Geometry::SMALL).map_err(|e| Error::Rtl(e.to_string()))?;
+    let mut digest = eie_memmap::image::CRC32.digest();
+    for source in design.sources.iter().filter(|s| !s.name.ends_with(".vlt")) {
+        digest.update(source.name.as_bytes());
+        digest.update(&(source.contents.len() as u64).to_le_bytes());
+        digest.update(&source.contents);
+    }
+    Ok(format!("{:08x}", digest.finalize()))
 }
 
 /// Runs the benchmark. `log` hears what is going on (the library never prints).
@@ -454,6 +469,7 @@ pub fn run(opts: &Options, log: &dyn Fn(&str)) -> Result<Report> {
         quick: opts.quick,
         seed: opts.seed,
         machine: Machine::this(),
+        rtl_crc32: rtl_identity()?,
         num_pes: opts.num_pes,
         queue_depth: opts.queue_depth,
         fpga,

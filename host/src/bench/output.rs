@@ -72,10 +72,10 @@ fn thousands(n: f64) -> String {
 }
 
 fn ratio(a: f64, b: f64) -> String {
-    if b > 0.0 && a.is_finite() {
-        format!("{:.0}x", a / b)
-    } else {
-        "-".into()
+    match a / b {
+        r if !(b > 0.0 && r.is_finite()) => "-".into(),
+        r if r < 10.0 => format!("{r:.1}x"),
+        r => format!("{r:.0}x"),
     }
 }
 
@@ -160,6 +160,17 @@ pub fn tables(r: &Report) -> String {
         |p| p.geometry.queue_depth,
         |run, _| format!("{:.3}", run.load_efficiency),
     );
+    sweep_table(
+        &mut s,
+        &format!(
+            "### Cycles against activation-queue depth ({} PEs)",
+            r.num_pes
+        ),
+        "Queue depth",
+        &r.queue_sweep,
+        |p| p.geometry.queue_depth,
+        |run, _| thousands(run.cycles as f64),
+    );
     let one_pe = r.pe_sweep.iter().find(|p| p.geometry.num_pes == 1);
     let speedup_note = match one_pe {
         Some(_) => "cycles on 1 PE / cycles on N PEs",
@@ -239,7 +250,7 @@ fn sweep_table(
 /// Goals of the issue per layer, with the reason for each miss read off the figures.
 pub fn goals(r: &Report) -> String {
     let mut s = String::from(
-        "| Layer | Load efficiency >= paper | Cycles <= paper | Cycles / busiest-PE entries | \
+        "| Layer | Load efficiency >= paper | Cycles <= paper | Busiest-PE entries / cycles | \
          Entries / PEs vs paper cycles | Why a goal is missed |\n|---|---|---|---|---|---|\n",
     );
     for l in &r.layers {
@@ -320,8 +331,8 @@ pub fn markdown(r: &Report, command: &str) -> String {
          weight-shared by the host pipeline (4-bit codes), run on the simulated RTL (Verilator) \
          and checked bit for bit against the fixed-point reference. CPU: {} ({} threads), one \
          thread per baseline. Paper figures: Table III/V of Han et al., ISCA 2016 (64 PEs, \
-         800 MHz).\n",
-        r.seed, r.machine.cpu, r.machine.threads
+         800 MHz). RTL: embedded sources with CRC-32 {}.\n",
+        r.seed, r.machine.cpu, r.machine.threads, r.rtl_crc32
     );
     match &r.fpga {
         Some(f) => {

@@ -10,6 +10,7 @@ pub use without_bench::Args;
 #[cfg(feature = "bench")]
 mod with_bench {
     use super::super::{emit, Failure};
+    use super::git_revision;
     use eie::bench::{self, fpga::FpgaClock, output, FpgaSource, Options};
     use std::path::PathBuf;
     use std::time::Instant;
@@ -128,7 +129,8 @@ mod with_bench {
             let options = self.options()?;
             let command = std::env::args()
                 .skip(1)
-                .fold("eie".to_string(), |s, a| s + " " + &a);
+                .fold("eie".to_string(), |s, a| s + " " + &a)
+                + &git_revision().map_or(String::new(), |g| format!("` at `{g}"));
             let started = Instant::now();
             let log = |what: &str| {
                 eprintln!("[{:6.1} s] {what}", started.elapsed().as_secs_f64());
@@ -143,6 +145,25 @@ mod with_bench {
             emit(&format!("\n{}", output::goals(&report)))
         }
     }
+}
+
+/// The work tree's commit, and whether the RTL differs from it (best effort: `None` outside a
+/// git work tree).
+#[cfg(feature = "bench")]
+fn git_revision() -> Option<String> {
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").args(args).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let head = git(&["rev-parse", "--short", "HEAD"])?;
+    let dirty = !git(&["status", "--porcelain", "--", "bitstream/rtl"])?.is_empty();
+    Some(if dirty {
+        format!("{head}, bitstream/rtl modified")
+    } else {
+        head
+    })
 }
 
 #[cfg(not(feature = "bench"))]
