@@ -10,6 +10,9 @@ module eie_entry_select #(
   input  wire                            clk_i,
   input  wire                            rst_ni,
   input  wire                            flush_i,
+  // An error anywhere in the PE: no entry leaves any more (the word of a ROW_OVERFLOW, or a
+  // column behind a bad pointer, never reaches the accumulators).
+  input  wire                            stop_i,
   // Words from the sparse-matrix read unit.
   input  wire                            wd_valid_i,
   input  wire [8*$clog2(ActEntries)-1:0] wd_rows_i,
@@ -46,8 +49,8 @@ module eie_entry_select #(
     end
   end
   // The next word loads when at most one entry is left (it leaves this cycle).
-  wire load = (left_q <= 4'd1) & wd_valid_i & ~flush_i;
-  wire emit = (left_q != 4'd0) & ~flush_i;
+  wire load = (left_q <= 4'd1) & wd_valid_i & ~stop_i & ~flush_i;
+  wire emit = (left_q != 4'd0) & ~stop_i & ~flush_i;
 
   always @* begin
     mask_d = mask_q & ~onehot;

@@ -196,6 +196,13 @@ module eie_pe #(
     end
   end
 
+  // ---------------------------------------------------------------- errors
+  // Any error (both sources are registered and sticky until the flush) stops the PE's units
+  // from taking further work.
+  wire ptr_err;
+  wire spm_err;
+  wire stop = ptr_err | spm_err;
+
   // ---------------------------------------------------------------- pointer read
   wire [PAW-1:0] ptr_addr_a;
   wire [PAW-1:0] ptr_addr_b;
@@ -209,7 +216,6 @@ module eie_pe #(
   wire [2:0] col_lo;
   wire [2:0] col_hi;
   wire col_pop;
-  wire ptr_err;
   wire [7:0] ptr_err_code;
   wire [15:0] ptr_err_col;
   wire ptr_idle;
@@ -239,6 +245,7 @@ module eie_pe #(
     .rst_ni(rst_ni),
     .flush_i(flush_i),
     .ptr_base_i(ptr_base_i),
+    .stop_i(stop),
     .q_valid_i(~q_empty),
     .q_j_i(q_head[31:16]),
     .q_a_i(q_head[15:0]),
@@ -273,7 +280,6 @@ module eie_pe #(
   wire [15:0] wd_a;
   wire wd_pop;
   wire [3:0] entries;
-  wire spm_err;
   wire [15:0] spm_err_col;
   wire spm_idle;
 
@@ -299,6 +305,7 @@ module eie_pe #(
     .rst_ni(rst_ni),
     .flush_i(flush_i),
     .rows_i(out_rows_q),
+    .stop_i(stop),
     .col_valid_i(col_valid),
     .col_a_i(col_a),
     .col_j_i(col_j),
@@ -336,6 +343,7 @@ module eie_pe #(
     .clk_i(clk_i),
     .rst_ni(rst_ni),
     .flush_i(flush_i),
+    .stop_i(stop),
     .wd_valid_i(wd_valid),
     .wd_rows_i(wd_rows),
     .wd_v_i(wd_v),
@@ -518,7 +526,7 @@ module eie_pe #(
   assign idle_o = idle_q;
   assign wb_busy_o = wb_busy_q;
   // The sparse-matrix reader's column is older than the pointer unit's.
-  assign err_o = ptr_err | spm_err;
+  assign err_o = stop;
   assign err_code_o = spm_err ? EIE_ERR_ROW_OVERFLOW : ptr_err_code;
   assign err_col_o = spm_err ? spm_err_col : ptr_err_col;
   assign mb_rvalid_o = rvalid_q;

@@ -1,7 +1,7 @@
 `default_nettype none
 // Pointer read unit: takes (j, a_j) from the activation queue, reads p_j and p_j+1 in the
-// same cycle from the even and odd pointer banks, checks them, and queues the column's word
-// range for the sparse-matrix read unit. Empty columns (p_j == p_j+1) are dropped here, so
+// same cycle from the even and odd pointer banks, checks them (PTR_BACKWARDS, PTR_PAST_END),
+// and queues the column's word range for the sparse-matrix read unit. Empty columns (p_j == p_j+1) are dropped here, so
 // they never reach the arithmetic unit; the unit pops one queue entry per cycle and runs
 // ahead of the sparse-matrix reader by up to COL_DEPTH columns.
 //
@@ -16,6 +16,8 @@ module eie_ptr_read #(
   input  wire                           rst_ni,
   input  wire                           flush_i,
   input  wire [$clog2(PtrEntries)-1:0]  ptr_base_i,
+  // An error anywhere in the PE: no further work is taken.
+  input  wire                           stop_i,
   // Head of the activation queue.
   input  wire                           q_valid_i,
   input  wire [15:0]                    q_j_i,
@@ -87,7 +89,7 @@ module eie_ptr_read #(
   // Credits: one per column FIFO slot, taken when a queue entry is popped, given back when
   // the column leaves the FIFO or is dropped (empty or bad) in stage 3.
   reg [2:0] credits_q, credits_d;
-  wire pop = q_valid_i & (credits_q != 3'd0) & ~err_q & ~flush_i;
+  wire pop = q_valid_i & (credits_q != 3'd0) & ~stop_i & ~flush_i;
 
   // Stage 1: bank addresses of p_idx and p_idx+1. The even one of the two is at
   // (idx + 1) / 2 in the even bank, the odd one at idx / 2 in the odd bank.
@@ -110,7 +112,9 @@ module eie_ptr_read #(
   wire backwards = s3_odd_q ? b_gt_a : a_gt_b;
   wire past_end = s3_odd_q ? a_past : b_past;
   wire bad = s3_valid_q & (backwards | past_end);
-  wire push = s3_valid_q & ~backwards & ~past_end & (rdata_a_i != rdata_b_i) & ~err_q & ~flush_i;
+  // A bad column is queued like a good one (the checks stay off this path): its error stops
+  // the PE (stop_i) before the sparse-matrix reader can take it.
+  wire push = s3_valid_q & (rdata_a_i != rdata_b_i) & ~stop_i & ~flush_i;
   wire drop = s3_valid_q & ~push;
 
   always @* begin

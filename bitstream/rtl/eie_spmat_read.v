@@ -15,7 +15,7 @@
 //       prefix sum (one add level per stage would not fit the clock at 100+ MHz)
 //   r3  rows: row[k] = m + S[k], with m the column's last row before this word (-1 at the
 //       column start); m += S[7]. A word whose last entry lands on a row >= rows_i raises
-//       ROW_OVERFLOW and loses its real entries. A word with no real entry (only padding of
+//       ROW_OVERFLOW, which stops the PE before any of its entries is used. A word with no real entry (only padding of
 //       the column) is dropped: it only advances m, so padding never costs the entry
 //       selector a cycle.
 // Reads are issued against credits for the word FIFO, so no decision depends on a sum of
@@ -28,6 +28,8 @@ module eie_spmat_read #(
   input  wire                              rst_ni,
   input  wire                              flush_i,
   input  wire [$clog2(ActEntries):0]       rows_i,
+  // An error anywhere in the PE: no further work is taken.
+  input  wire                              stop_i,
   // Columns from the pointer read unit.
   input  wire                              col_valid_i,
   input  wire [15:0]                       col_a_i,
@@ -46,7 +48,7 @@ module eie_spmat_read #(
   output wire [8*$clog2(ActEntries)-1:0]   wd_rows_o,    // 8 local rows
   output wire [31:0]                       wd_v_o,       // 8 codebook indices
   output wire [7:0]                        wd_useful_o,  // real entries of the column
-  output wire [3:0]                        wd_count_o,   // how many (0 after an overflow)
+  output wire [3:0]                        wd_count_o,   // how many
   output wire [15:0]                       wd_a_o,
   input  wire                              wd_pop_i,
   // Entries of the column (padding included) in the word analysed this cycle.
@@ -91,7 +93,7 @@ module eie_spmat_read #(
   reg err_q, err_d;
   reg [15:0] err_col_q, err_col_d;
 
-  wire issue = active_q & (credits_q != 3'd0) & ~err_q & ~flush_i;
+  wire issue = active_q & (credits_q != 3'd0) & ~stop_i & ~flush_i;
   wire last_word = (w_q == w_last_q);
 
   // Entries lo..hi of the word being issued belong to the column.
@@ -119,7 +121,7 @@ module eie_spmat_read #(
       w_d = w_q + 1'b1;
       first_d = 1'b0;
     end
-    if ((!active_q || (issue && last_word)) && col_valid_i && !flush_i && !err_q) begin
+    if ((!active_q || (issue && last_word)) && col_valid_i && !flush_i && !stop_i) begin
       pop = 1'b1;
       active_d = 1'b1;
       w_d = col_w_first_i;
@@ -182,7 +184,9 @@ module eie_spmat_read #(
   wire [RW-1:0] base_room = r3_first_q ? rows_ext : room_q;
   wire [RW-1:0] total = {{(RW - 8){1'b0}}, r3_sums_q[63:56]};
   wire overflow = r3_valid_q & (total > base_room);
-  wire push = r3_valid_q & (r3_useful_q != 8'd0) & ~err_q & ~flush_i;
+  // A word that overflows is queued like a good one (the check stays off this path): its
+  // error stops the PE (stop_i) before the entry selector hands out any of its entries.
+  wire push = r3_valid_q & (r3_useful_q != 8'd0) & ~stop_i & ~flush_i;
   wire drop = r3_valid_q & ~push;
 
   // Rows of the eight entries. Used only when the word does not overflow, and then every row
@@ -308,8 +312,7 @@ module eie_spmat_read #(
     .rst_ni(rst_ni),
     .flush_i(flush_i),
     .push_i(push),
-    .data_i({rows_new, r3_v_q, overflow ? 8'd0 : r3_useful_q, overflow ? 4'd0 : useful_count,
-             r3_a_q}),
+    .data_i({rows_new, r3_v_q, r3_useful_q, useful_count, r3_a_q}),
     .pop_i(wd_pop_i),
     .head_o(wf_head),
     .empty_o(wf_empty),
