@@ -59,7 +59,13 @@ fn quick_bench_writes_a_consistent_record() {
 
     let md = std::fs::read_to_string(dir.path().join("bench.md")).unwrap();
     assert!(md.contains("eie bench --quick"), "{md}");
-    for png in ["load_efficiency_vs_queue_depth.png", "speedup_vs_pes.png"] {
+    let util = run["mac_utilisation"].as_f64().unwrap();
+    assert!((util - macs / (4.0 * cycles)).abs() < 1e-12, "{util}");
+    for png in [
+        "load_efficiency_vs_queue_depth.png",
+        "utilisation_vs_queue_depth.png",
+        "speedup_vs_pes.png",
+    ] {
         let bytes = std::fs::read(dir.path().join(png)).unwrap();
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{png}");
         assert!(bytes.len() > 5000, "{png}: {} bytes", bytes.len());

@@ -15,6 +15,8 @@ pub const MARKDOWN_FILE: &str = "bench.md";
 pub const QUEUE_FIGURE: &str = "load_efficiency_vs_queue_depth.png";
 /// Speed-up against PE count.
 pub const PES_FIGURE: &str = "speedup_vs_pes.png";
+/// MAC utilisation (MACs / (PEs x cycles)) against queue depth.
+pub const UTILISATION_FIGURE: &str = "utilisation_vs_queue_depth.png";
 
 /// Writes the JSON record, the markdown report and the two figures into `dir` (created if
 /// needed); returns the paths written. `command` is the command line shown in the report.
@@ -35,6 +37,8 @@ pub fn write(report: &Report, dir: &Path, command: &str) -> Result<Vec<PathBuf>>
     written.push(file(QUEUE_FIGURE));
     pes_figure(report, &file(PES_FIGURE))?;
     written.push(file(PES_FIGURE));
+    utilisation_figure(report, &file(UTILISATION_FIGURE))?;
+    written.push(file(UTILISATION_FIGURE));
     Ok(written)
 }
 
@@ -378,7 +382,7 @@ pub fn markdown(r: &Report, command: &str) -> String {
         t.total_s, t.generate_s, t.cpu_s, t.encode_s, t.build_s, t.rtl_s
     );
     s.push_str(&format!(
-        "\n![load efficiency vs queue depth]({QUEUE_FIGURE})\n![speed-up vs PEs]({PES_FIGURE})\n"
+        "\n![load efficiency vs queue depth]({QUEUE_FIGURE})\n![MAC utilisation vs queue depth]({UTILISATION_FIGURE})\n![speed-up vs PEs]({PES_FIGURE})\n"
     ));
     s
 }
@@ -569,6 +573,24 @@ fn queue_figure(r: &Report, path: &Path) -> Result<()> {
         &format!("Load-balance efficiency vs queue depth ({} PEs)", r.num_pes),
         "activation queue depth",
         "1 - starved cycles / all cycles",
+        &lines,
+        false,
+        false,
+    )
+}
+
+/// MAC utilisation against queue depth, one line per layer.
+fn utilisation_figure(r: &Report, path: &Path) -> Result<()> {
+    let lines = series(
+        &r.queue_sweep,
+        |p| f64::from(p.geometry.queue_depth),
+        |p, i| p.runs.get(i).map(|run| run.mac_utilisation),
+    );
+    draw_lines(
+        path,
+        &format!("MAC utilisation vs queue depth ({} PEs)", r.num_pes),
+        "activation queue depth",
+        "MACs / (PEs x cycles)",
         &lines,
         false,
         false,

@@ -202,6 +202,11 @@ pub struct LayerRun {
     pub starved: u64,
     /// 1 - starved / (PEs x cycles): the paper's load-balance efficiency.
     pub load_efficiency: f64,
+    /// Busy cycles of all PEs, as the RTL's `PE_BUSY` counters report them.
+    pub busy: u64,
+    /// MACs / (PEs x cycles): the share of PE cycles that did a useful multiply-accumulate
+    /// (from the model, not from a counter).
+    pub mac_utilisation: f64,
     /// The RTL's entry counters equal the entries the model holds in the active columns.
     pub counters_match_model: bool,
     /// Every batch's outputs equal the fixed-point reference's (the run fails otherwise).
@@ -250,6 +255,7 @@ pub fn run_layer(acc: &mut Accelerator, batches: &[Batch], name: &str) -> Result
     r.entries_per_pe = total_entries as f64 / pes;
     r.macs_per_pe = r.macs as f64 / pes;
     r.load_efficiency = 1.0 - r.starved as f64 / (pes * r.cycles.max(1) as f64);
+    r.mac_utilisation = r.macs as f64 / (pes * r.cycles.max(1) as f64);
     Ok(r)
 }
 
