@@ -113,7 +113,13 @@ module eie_lnzd_leaf #(
   wire drop = r2_valid_q & ~push;
 
   always @* begin
-    credits_d = credits_q - {2'b00, issue} + {2'b00, ready_i & ~fifo_empty} + {2'b00, drop};
+    // Net change -1 .. +2, chosen among increments computed in parallel.
+    case ({issue, ready_i & ~fifo_empty, drop})
+      3'b100:                 credits_d = credits_q - 3'd1;
+      3'b010, 3'b001, 3'b111: credits_d = credits_q + 3'd1;
+      3'b011:                 credits_d = credits_q + 3'd2;
+      default:                credits_d = credits_q;
+    endcase
     if (flush_i) begin
       credits_d = FIFO_DEPTH32[2:0];
     end

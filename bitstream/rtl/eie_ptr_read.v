@@ -118,7 +118,13 @@ module eie_ptr_read #(
   wire drop = s3_valid_q & ~push;
 
   always @* begin
-    credits_d = credits_q - {2'b00, pop} + {2'b00, col_pop_i & ~col_empty} + {2'b00, drop};
+    // Net change -1 .. +2, chosen among increments computed in parallel.
+    case ({pop, col_pop_i & ~col_empty, drop})
+      3'b100:                 credits_d = credits_q - 3'd1;
+      3'b010, 3'b001, 3'b111: credits_d = credits_q + 3'd1;
+      3'b011:                 credits_d = credits_q + 3'd2;
+      default:                credits_d = credits_q;
+    endcase
     if (flush_i) begin
       credits_d = COL_DEPTH32[2:0];
     end

@@ -233,7 +233,13 @@ module eie_spmat_read #(
   // Credits: one per word FIFO slot, taken by a read, given back when the word leaves the
   // FIFO or is dropped.
   always @* begin
-    credits_d = credits_q - {2'b00, issue} + {2'b00, wd_pop_i & ~wf_empty} + {2'b00, drop};
+    // Net change -1 .. +2, chosen among increments computed in parallel.
+    case ({issue, wd_pop_i & ~wf_empty, drop})
+      3'b100:                 credits_d = credits_q - 3'd1;
+      3'b010, 3'b001, 3'b111: credits_d = credits_q + 3'd1;
+      3'b011:                 credits_d = credits_q + 3'd2;
+      default:                credits_d = credits_q;
+    endcase
     if (flush_i) begin
       credits_d = WF_CREDITS;
     end
