@@ -26,13 +26,9 @@ module eie_ccu #(
   input  wire                                        clr_done_i,
   input  wire                                        clr_error_i,
   input  wire [31:0]                                 num_layers_i,
-  input  wire [MaxLayers*32-1:0]                     desc_in_len_i,
-  input  wire [MaxLayers*32-1:0]                     desc_out_len_i,
-  input  wire [MaxLayers*32-1:0]                     desc_ptr_base_i,
-  input  wire [MaxLayers*8-1:0]                      desc_shift_i,
-  input  wire [MaxLayers-1:0]                        desc_relu_i,
-  input  wire [MaxLayers-1:0]                        desc_bias_i,
-  input  wire [MaxLayers*16-1:0]                     desc_bias_act_i,
+  // Descriptor read port of the register block: {layer, field byte offset / 4}.
+  output wire [$clog2(MaxLayers)+2:0]                desc_raddr_o,
+  input  wire [31:0]                                 desc_rdata_i,
   // Codebook store read port (read latency 2).
   output wire                                        cb_re_o,
   output wire [$clog2(MaxLayers)+3:0]                cb_raddr_o,
@@ -348,20 +344,31 @@ module eie_ccu #(
           code_d = EIE_ERR_BAD_LAYER_COUNT;
           state_d = S_FINISH;
         end else begin
+          step_d = 5'd0;
           state_d = S_LOAD;
         end
       end
       S_LOAD: begin
-        lc_d = 32'd1;
-        in_len_d = desc_in_len_i[li*32 +: 32];
-        out_len_d = desc_out_len_i[li*32 +: 32];
-        ptr_base_d = desc_ptr_base_i[li*32 +: 32];
-        shift_d = desc_shift_i[li*8 +: 8];
-        relu_d = desc_relu_i[li];
-        bias_d = desc_bias_i[li];
-        bias_act_d = desc_bias_act_i[li*16 +: 16];
-        step_d = 5'd0;
-        state_d = S_CHECK;
+        // One descriptor field per cycle, in the order of desc_field below.
+        step_d = step_q + 5'd1;
+        case (step_q[2:0])
+          3'd0: begin
+            lc_d = 32'd1;
+            in_len_d = desc_rdata_i;
+          end
+          3'd1: out_len_d = desc_rdata_i;
+          3'd2: ptr_base_d = desc_rdata_i;
+          3'd3: begin
+            shift_d = {2'b00, desc_rdata_i[5:0] & EIE_LAYER_CFG_SHIFT_MASK[5:0]};
+            relu_d = desc_rdata_i[EIE_LAYER_CFG_RELU_BIT];
+            bias_d = desc_rdata_i[EIE_LAYER_CFG_BIAS_BIT];
+          end
+          default: begin
+            bias_act_d = desc_rdata_i[15:0];
+            step_d = 5'd0;
+            state_d = S_CHECK;
+          end
+        endcase
       end
       S_CHECK: begin
         round_d = round_c;
@@ -417,6 +424,7 @@ module eie_ccu #(
             state_d = S_FINISH;
           end else begin
             layer_d = layer_q + 4'd1;
+            step_d = 5'd0;
             state_d = S_LOAD;
           end
         end
@@ -541,6 +549,29 @@ module eie_ccu #(
       cb2_code_q <= cb1_code_q;
     end
   end
+
+  // Descriptor field read in S_LOAD step k.
+  reg [2:0] desc_field;
+  always @* begin
+    case (step_q[2:0])
+      3'd0: desc_field = EIE_LAYER_IN_LEN[4:2];
+      3'd1: desc_field = EIE_LAYER_OUT_LEN[4:2];
+      3'd2: desc_field = EIE_LAYER_PTR_BASE[4:2];
+      3'd3: desc_field = EIE_LAYER_CFG[4:2];
+      default: desc_field = EIE_LAYER_BIAS_ACT[4:2];
+    endcase
+  end
+  generate
+    if (LW > 0) begin : g_desc_addr
+      assign desc_raddr_o = {li, desc_field};
+    end else begin : g_desc_addr_single
+      assign desc_raddr_o = desc_field;
+      /* verilator lint_off UNUSEDSIGNAL */
+      // A single layer: its index is always 0.
+      wire unused_li = |li;
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
+  endgenerate
 
   // LAYER_CYCLES: one register per layer, cleared at START, stored when the layer ends.
   genvar g;

@@ -1,8 +1,12 @@
 `default_nettype none
 // Register and window decode: answers one request at a time from the AXI4-Lite front end.
-// Holds the configuration registers (CTRL, NUM_LAYERS, layer descriptors), the codebook
-// store and the bus-error counter; reads the status and counters of the CCU; forwards
-// activation, pointer, sparse-matrix and counter accesses to the PEs over the memory bus.
+// Holds the configuration (CTRL, NUM_LAYERS, the layer descriptors), the codebook store and
+// the bus-error counter; reads the status and counters of the CCU; forwards activation,
+// pointer, sparse-matrix and counter accesses to the PEs over the memory bus.
+//
+// The front end holds a request's address and data until the response, so the decode is
+// done in a first cycle into registers (which register, which window, element, PE, whether
+// it exists in this build) and the request is served from those registers in the next.
 //
 // Responses (memmap regs.rs): DECERR outside every window and register; SLVERR inside a
 // window past this build's capacity, for a memory-window access while busy, a write to a
@@ -18,7 +22,7 @@ module eie_regs #(
 ) (
   input  wire                          clk_i,
   input  wire                          rst_ni,
-  // Requests from the AXI4-Lite front end.
+  // Requests from the AXI4-Lite front end (held until the response).
   input  wire                          req_valid_i,
   input  wire                          req_write_i,
   input  wire [23:0]                   req_addr_i,
@@ -32,13 +36,9 @@ module eie_regs #(
   output wire                          clr_done_o,
   output wire                          clr_error_o,
   output wire [31:0]                   num_layers_o,
-  output wire [MaxLayers*32-1:0]       desc_in_len_o,
-  output wire [MaxLayers*32-1:0]       desc_out_len_o,
-  output wire [MaxLayers*32-1:0]       desc_ptr_base_o,
-  output wire [MaxLayers*8-1:0]        desc_shift_o,
-  output wire [MaxLayers-1:0]          desc_relu_o,
-  output wire [MaxLayers-1:0]          desc_bias_o,
-  output wire [MaxLayers*16-1:0]       desc_bias_act_o,
+  // Descriptor read port for the CCU: {layer, field}, field = byte offset / 4.
+  input  wire [$clog2(MaxLayers)+2:0]  desc_raddr_i,
+  output wire [31:0]                   desc_rdata_o,
   input  wire                          busy_i,
   input  wire                          done_i,
   input  wire                          error_i,
@@ -73,6 +73,7 @@ module eie_regs #(
   localparam integer PAW = $clog2(PtrEntries);
   localparam integer LW = $clog2(MaxLayers);
   localparam integer CBAW = LW + 4;
+  localparam integer DAW = LW + 3;
   localparam [1:0] OKAY = 2'b00;
   localparam [1:0] SLVERR = 2'b10;
   localparam [1:0] DECERR = 2'b11;
@@ -92,6 +93,8 @@ module eie_regs #(
   // The codebook and counter windows are 4 KiB: the distance between their bases.
   localparam [23:0] PAGE_SPAN = EIE_PE_COUNTER_BASE - EIE_CODEBOOK_BASE;
   localparam integer STRIDE_BITS = $clog2(EIE_LAYER_STRIDE);
+  localparam [31:0] CFG_BITS = EIE_LAYER_CFG_SHIFT_MASK | (32'd1 << EIE_LAYER_CFG_RELU_BIT) |
+                               (32'd1 << EIE_LAYER_CFG_BIAS_BIT);
 
   generate
     if (NumPes < 1 || NumPes > 256 || (NumPes & (NumPes - 1)) != 0 ||
@@ -110,45 +113,10 @@ module eie_regs #(
     end
   endgenerate
 
-  // ---------------------------------------------------------------- state
-  reg irq_en_q, irq_en_d;
-  reg [31:0] num_layers_q, num_layers_d;
-  wire [MaxLayers*32-1:0] in_len_q;
-  wire [MaxLayers*32-1:0] out_len_q;
-  wire [MaxLayers*32-1:0] ptr_base_q;
-  wire [MaxLayers*8-1:0] shift_q;
-  wire [MaxLayers-1:0] relu_q;
-  wire [MaxLayers-1:0] bias_q;
-  wire [MaxLayers*16-1:0] bias_act_q;
-  reg desc_we;
-  reg [31:0] axi_err_q, axi_err_d;
-  reg [23:0] axi_err_addr_q, axi_err_addr_d;
-  reg start_q, start_d;
-  reg abort_q, abort_d;
-  reg clr_done_q, clr_done_d;
-  reg clr_error_q, clr_error_d;
-  reg irq_q;
-  // Response.
-  reg resp_valid_q, resp_valid_d;
-  reg [31:0] resp_rdata_q, resp_rdata_d;
-  reg [1:0] resp_code_q, resp_code_d;
-  // Waiting for memory-bus or codebook read data.
-  reg wait_mb_q, wait_mb_d;
-  reg [1:0] wait_cb_q, wait_cb_d;
-  reg cb_zero_q, cb_zero_d;
-  // Memory bus request.
-  reg mb_valid_q, mb_valid_d;
-  reg mb_we_q, mb_we_d;
-  reg [1:0] mb_sel_q, mb_sel_d;
-  reg [7:0] mb_pe_q, mb_pe_d;
-  reg [23:0] mb_addr_q, mb_addr_d;
-  reg [31:0] mb_wdata_q, mb_wdata_d;
-
-  // ---------------------------------------------------------------- address decode
-  // The front end holds the request's address and data until the response, so the decode
-  // below is registered (stage 1) and the request is served from the registered decode one
-  // cycle after req_valid_i (stage 2).
+  // ================================================================ stage 1: decode
   wire [23:0] a = req_addr_i;
+  wire [23:0] aw = {a[23:2], 2'b00};
+  // Every window is aligned to its span, so an offset is the address masked.
   wire in_reg_page_w = (a < EIE_CODEBOOK_BASE);
   wire in_cb_w = ((a & ~(PAGE_SPAN - 24'd1)) == EIE_CODEBOOK_BASE);
   wire in_cnt_w = ((a & ~(PAGE_SPAN - 24'd1)) == EIE_PE_COUNTER_BASE);
@@ -156,26 +124,81 @@ module eie_regs #(
   wire in_act1_w = ((a & ~(EIE_ACT_SPAN - 24'd1)) == EIE_ACT1_BASE);
   wire in_ptr_w = ((a & ~(EIE_PTR_SPAN - 24'd1)) == EIE_PTR_BASE);
   wire in_spmat_w = ((a & ~(EIE_SPMAT_SPAN - 24'd1)) == EIE_SPMAT_BASE);
-
-  // Offsets inside the windows, in elements.
-  wire [23:0] cb_index = (a - EIE_CODEBOOK_BASE) >> 2;
-  wire [23:0] cnt_off = a - EIE_PE_COUNTER_BASE;
+  wire [23:0] cb_index = (a & (PAGE_SPAN - 24'd1)) >> 2;
+  wire [23:0] cnt_off = a & (PAGE_SPAN - 24'd1);
   wire [23:0] cnt_pe = cnt_off >> $clog2(EIE_PE_COUNTER_STRIDE);
   wire [23:0] act_index = (a & (EIE_ACT_SPAN - 24'd1)) >> 2;
-  wire [23:0] ptr_index = (a - EIE_PTR_BASE) >> 2;
-  wire [23:0] spmat_index = (a - EIE_SPMAT_BASE) >> 3;
+  wire [23:0] ptr_index = (a & (EIE_PTR_SPAN - 24'd1)) >> 2;
+  wire [23:0] spmat_index = (a & (EIE_SPMAT_SPAN - 24'd1)) >> 3;
 
-  // Layer descriptors.
+  // Layer descriptors: layer l's field f at LAYER_BASE + l * LAYER_STRIDE + f.
   wire [23:0] desc_off = a - EIE_LAYER_BASE;
   wire in_desc_w = (a >= EIE_LAYER_BASE) &&
                    (desc_off < (EIE_MAX_LAYERS[23:0] * EIE_LAYER_STRIDE));
   wire [23:0] desc_layer24 = desc_off >> STRIDE_BITS;
   wire [23:0] desc_field = desc_off & (EIE_LAYER_STRIDE - 24'd1) & ~24'd3;
+  wire f_in_len = (desc_field == EIE_LAYER_IN_LEN);
+  wire f_out_len = (desc_field == EIE_LAYER_OUT_LEN);
+  wire f_ptr_base = (desc_field == EIE_LAYER_PTR_BASE);
+  wire f_cfg = (desc_field == EIE_LAYER_CFG);
+  wire f_bias_act = (desc_field == EIE_LAYER_BIAS_ACT);
+  wire f_cycles = (desc_field == EIE_LAYER_CYCLES);
+  wire f_stored = f_in_len | f_out_len | f_ptr_base | f_cfg | f_bias_act;
 
-  // ---------------------------------------------------------------- window element -> PE
-  // Activation j: PE j % NumPes, local address j / NumPes, file bit above it.
+  // Registers of the register page: one-hot select of the variable ones, the value of the
+  // constant ones.
+  localparam integer R_CTRL = 0;
+  localparam integer R_STATUS = 1;
+  localparam integer R_NUM_LAYERS = 2;
+  localparam integer R_CYCLES = 3;
+  localparam integer R_STALLS = 4;
+  localparam integer R_AXI_ERR = 5;
+  localparam integer R_AXI_ERR_ADDR = 6;
+  localparam integer R_ERROR_INFO = 7;
+  localparam integer R_DESC = 8;        // a stored descriptor field
+  localparam integer R_LAYER_CYCLES = 9;
+  localparam integer NSEL = 10;
+  reg [NSEL-1:0] rsel_w;
+  reg [31:0] const_w;
+  reg const_hit_w;
+  always @* begin
+    rsel_w = {NSEL{1'b0}};
+    const_w = 32'd0;
+    const_hit_w = 1'b1;
+    case (aw)
+      EIE_REG_ID: const_w = EIE_ID_VALUE;
+      EIE_REG_VERSION: const_w = EIE_VERSION_VALUE;
+      EIE_REG_GEOM_PES: const_w = NUM_PES32;
+      EIE_REG_GEOM_QUEUE_DEPTH: const_w = QUEUE_DEPTH32;
+      EIE_REG_GEOM_SPMAT_WORDS: const_w = SPMAT_WORDS32;
+      EIE_REG_GEOM_PTR_ENTRIES: const_w = PTR_ENTRIES32;
+      EIE_REG_GEOM_ACT_ENTRIES: const_w = ACT_ENTRIES32;
+      EIE_REG_GEOM_MAX_LAYERS: const_w = MAX_LAYERS32;
+      EIE_REG_GEOM_WIDTHS: const_w = EIE_WIDTHS_VALUE;
+      default: begin
+        const_hit_w = 1'b0;
+        case (aw)
+          EIE_REG_CTRL: rsel_w[R_CTRL] = 1'b1;
+          EIE_REG_STATUS: rsel_w[R_STATUS] = 1'b1;
+          EIE_REG_NUM_LAYERS: rsel_w[R_NUM_LAYERS] = 1'b1;
+          EIE_REG_CYCLES: rsel_w[R_CYCLES] = 1'b1;
+          EIE_REG_BCAST_STALLS: rsel_w[R_STALLS] = 1'b1;
+          EIE_REG_AXI_ERR: rsel_w[R_AXI_ERR] = 1'b1;
+          EIE_REG_AXI_ERR_ADDR: rsel_w[R_AXI_ERR_ADDR] = 1'b1;
+          EIE_REG_ERROR_INFO: rsel_w[R_ERROR_INFO] = 1'b1;
+          default: begin
+            rsel_w[R_DESC] = in_desc_w & f_stored;
+            rsel_w[R_LAYER_CYCLES] = in_desc_w & f_cycles;
+          end
+        endcase
+      end
+    endcase
+  end
+
+  // Window element -> PE. Activation j: PE j % NumPes, local address j / NumPes, with the
+  // file bit above it. Pointer p of PE pe at pe * PtrEntries + p. Sparse-matrix word w of PE
+  // pe at pe * SpmatWords + w, half in the lowest bit.
   wire [7:0] act_pe;
-  wire [23:0] act_local;
   wire [23:0] act_local_full = act_index >> PW;
   generate
     if (PW > 0) begin : g_act_pe
@@ -184,30 +207,27 @@ module eie_regs #(
       assign act_pe = 8'd0;
     end
   endgenerate
-  assign act_local = {{(23 - AW){1'b0}}, in_act1_w, act_local_full[AW-1:0]};
-
-  // Pointer p of PE pe at (pe * PtrEntries + p).
+  wire [23:0] act_local = {{(23 - AW){1'b0}}, in_act1_w, act_local_full[AW-1:0]};
   wire [23:0] ptr_pe_full = ptr_index >> PAW;
-  wire [7:0] ptr_pe = ptr_pe_full[7:0];
   wire [23:0] ptr_local = {{(24 - PAW){1'b0}}, ptr_index[PAW-1:0]};
-
-  // Sparse-matrix word w of PE pe at (pe * SpmatWords + w), half in the lowest bit.
   wire [23:0] spmat_pe_full = spmat_index >> SW;
-  wire [7:0] spmat_pe = spmat_pe_full[7:0];
   wire [23:0] spmat_local = {{(23 - SW){1'b0}}, spmat_index[SW-1:0], a[2]};
 
   // Stage 1 registers.
-  reg [7:0] act_pe_q, ptr_pe_q, spmat_pe_q;
-  reg [23:0] act_local_q, ptr_local_q, spmat_local_q;
   reg go_q;
-  reg [23:0] aw;
-  reg in_reg_page, in_cb, in_cnt, in_act, in_ptr, in_spmat, in_desc;
+  reg in_reg_page, in_cb, in_cnt, in_act, in_ptr, in_spmat;
+  reg [NSEL-1:0] rsel;
+  reg [31:0] const_val;
+  reg const_hit;
   reg [3:0] desc_layer;
-  reg field_in_len, field_out_len, field_ptr_base, field_cfg, field_bias_act, field_cycles;
+  reg [2:0] desc_fidx;
+  reg desc_is_cfg, desc_is_bias;
   reg cnt_present, act_present, ptr_present, spmat_present, cb_present;
-  reg [7:0] cnt_pe_q;
-  reg [23:0] cnt_local;
   reg [23:0] cb_index_q;
+  reg [1:0] sel;
+  reg [7:0] pe;
+  reg [23:0] local_addr;
+  reg is_ctrl, is_status, is_num_layers, is_axi_err;
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -218,54 +238,90 @@ module eie_regs #(
   end
 
   always @(posedge clk_i) begin
-    aw <= {a[23:2], 2'b00};
     in_reg_page <= in_reg_page_w;
     in_cb <= in_cb_w;
     in_cnt <= in_cnt_w;
     in_act <= in_act0_w | in_act1_w;
     in_ptr <= in_ptr_w;
     in_spmat <= in_spmat_w;
-    in_desc <= in_desc_w;
+    rsel <= rsel_w;
+    const_val <= const_w;
+    const_hit <= const_hit_w;
     desc_layer <= desc_layer24[3:0];
-    field_in_len <= (desc_field == EIE_LAYER_IN_LEN);
-    field_out_len <= (desc_field == EIE_LAYER_OUT_LEN);
-    field_ptr_base <= (desc_field == EIE_LAYER_PTR_BASE);
-    field_cfg <= (desc_field == EIE_LAYER_CFG);
-    field_bias_act <= (desc_field == EIE_LAYER_BIAS_ACT);
-    field_cycles <= (desc_field == EIE_LAYER_CYCLES);
+    desc_fidx <= desc_field[4:2];
+    desc_is_cfg <= f_cfg;
+    desc_is_bias <= f_bias_act;
     cnt_present <= (cnt_pe < NUM_PES32[23:0]);
     act_present <= (act_index < ACT_CAP32[23:0]);
     ptr_present <= (ptr_index < PTR_CAP32[23:0]);
     spmat_present <= (spmat_index < SPMAT_CAP32[23:0]);
     cb_present <= ((cb_index >> 4) < MAX_LAYERS32[23:0]);
-    cnt_pe_q <= cnt_pe[7:0];
-    cnt_local <= cnt_off & (EIE_PE_COUNTER_STRIDE - 24'd1) & ~24'd3;
     cb_index_q <= cb_index;
-    act_pe_q <= act_pe;
-    act_local_q <= act_local;
-    ptr_pe_q <= ptr_pe;
-    ptr_local_q <= ptr_local;
-    spmat_pe_q <= spmat_pe;
-    spmat_local_q <= spmat_local;
+    is_ctrl <= (aw == EIE_REG_CTRL);
+    is_status <= (aw == EIE_REG_STATUS);
+    is_num_layers <= (aw == EIE_REG_NUM_LAYERS);
+    is_axi_err <= (aw == EIE_REG_AXI_ERR);
+    if (in_act0_w || in_act1_w) begin
+      sel <= SEL_ACT;
+      pe <= act_pe;
+      local_addr <= act_local;
+    end else if (in_ptr_w) begin
+      sel <= SEL_PTR;
+      pe <= ptr_pe_full[7:0];
+      local_addr <= ptr_local;
+    end else if (in_spmat_w) begin
+      sel <= SEL_SPMAT;
+      pe <= spmat_pe_full[7:0];
+      local_addr <= spmat_local;
+    end else begin
+      sel <= SEL_COUNTER;
+      pe <= cnt_pe[7:0];
+      local_addr <= cnt_off & (EIE_PE_COUNTER_STRIDE - 24'd1) & ~24'd3;
+    end
   end
 
-  wire field_known = field_in_len | field_out_len | field_ptr_base | field_cfg |
-                     field_bias_act | field_cycles;
+  /* verilator lint_off UNUSEDSIGNAL */
+  // Index bits above a window's capacity are caught by the capacity checks.
+  wire unused_index = |{act_local_full, ptr_pe_full, spmat_pe_full, cb_index_q, cnt_pe,
+                        desc_layer24, desc_off};
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  // ================================================================ storage
+  reg irq_en_q, irq_en_d;
+  reg [31:0] num_layers_q, num_layers_d;
+  reg [31:0] axi_err_q, axi_err_d;
+  reg [23:0] axi_err_addr_q, axi_err_addr_d;
+
+  // Layer descriptors in distributed RAM at {layer, field}: one read port for the bus, one
+  // for the CCU (Yosys keeps one copy per read port). CFG is stored with its defined bits
+  // only, BIAS_ACT sign-extended; LAYER_CYCLES lives in the CCU.
   wire desc_present = ({28'd0, desc_layer} < MAX_LAYERS32);
+  wire [DAW-1:0] desc_addr;
+  generate
+    if (LW > 0) begin : g_desc_addr
+      assign desc_addr = {desc_layer[LW-1:0], desc_fidx};
+    end else begin : g_desc_addr_single
+      assign desc_addr = desc_fidx;
+    end
+  endgenerate
+  reg desc_we;
+  reg [31:0] desc_mem [0:(1 << DAW)-1];
+  wire [31:0] desc_wdata = desc_is_cfg ? (req_wdata_i & CFG_BITS) :
+                           (desc_is_bias ? {{16{req_wdata_i[15]}}, req_wdata_i[15:0]} :
+                            req_wdata_i);
+  always @(posedge clk_i) begin
+    if (desc_we) begin
+      desc_mem[desc_addr] <= desc_wdata;
+    end
+  end
+  wire [31:0] desc_value = desc_mem[desc_addr];
+  assign desc_rdata_o = desc_mem[desc_raddr_i];
+
+  // LAYER_CYCLES of the addressed layer.
   wire [LW > 0 ? LW - 1 : 0:0] dl = desc_layer[LW > 0 ? LW - 1 : 0:0];
+  wire [31:0] layer_cycles = layer_cycles_i[dl*32 +: 32];
 
-  // Status register value.
-  wire [31:0] status = ({31'd0, busy_i} << EIE_STATUS_BUSY_BIT) |
-                       ({31'd0, done_i} << EIE_STATUS_DONE_BIT) |
-                       ({31'd0, error_i} << EIE_STATUS_ERROR_BIT) |
-                       ({24'd0, err_code_i} << EIE_STATUS_CODE_SHIFT) |
-                       ({24'd0, err_layer_i} << EIE_STATUS_LAYER_SHIFT);
-  wire [31:0] ctrl = {31'd0, irq_en_q} << EIE_CTRL_IRQ_EN_BIT;
-  wire [31:0] cfg_value = {24'd0, shift_q[dl*8 +: 8]} |
-                          ({31'd0, relu_q[dl]} << EIE_LAYER_CFG_RELU_BIT) |
-                          ({31'd0, bias_q[dl]} << EIE_LAYER_CFG_BIAS_BIT);
-
-  // ---------------------------------------------------------------- codebook store
+  // Codebook store.
   wire [CBAW-1:0] cb_addr;
   generate
     if (LW > 0) begin : g_cb_addr
@@ -292,17 +348,52 @@ module eie_regs #(
     .rdata_o(cb_rdata)
   );
 
-  // ---------------------------------------------------------------- request handling
-  reg [31:0] reg_rdata;
+  // ================================================================ stage 2: serve
+  wire [31:0] status = ({31'd0, busy_i} << EIE_STATUS_BUSY_BIT) |
+                       ({31'd0, done_i} << EIE_STATUS_DONE_BIT) |
+                       ({31'd0, error_i} << EIE_STATUS_ERROR_BIT) |
+                       ({24'd0, err_code_i} << EIE_STATUS_CODE_SHIFT) |
+                       ({24'd0, err_layer_i} << EIE_STATUS_LAYER_SHIFT);
+  wire [31:0] ctrl = {31'd0, irq_en_q} << EIE_CTRL_IRQ_EN_BIT;
+  wire [31:0] reg_rdata = const_val |
+                          ({32{rsel[R_CTRL]}} & ctrl) |
+                          ({32{rsel[R_STATUS]}} & status) |
+                          ({32{rsel[R_NUM_LAYERS]}} & num_layers_q) |
+                          ({32{rsel[R_CYCLES]}} & cycles_i) |
+                          ({32{rsel[R_STALLS]}} & stalls_i) |
+                          ({32{rsel[R_AXI_ERR]}} & axi_err_q) |
+                          ({32{rsel[R_AXI_ERR_ADDR]}} & {8'd0, axi_err_addr_q}) |
+                          ({32{rsel[R_ERROR_INFO]}} & err_info_i) |
+                          ({32{rsel[R_DESC]}} & desc_value) |
+                          ({32{rsel[R_LAYER_CYCLES]}} & layer_cycles);
+  // A register of the page that exists, and whether a write may change it.
+  wire reg_exists = const_hit | (|rsel);
+  wire reg_writable = is_ctrl | is_status | is_num_layers | is_axi_err | rsel[R_DESC];
+
+  // Response.
+  reg start_q, start_d;
+  reg abort_q, abort_d;
+  reg clr_done_q, clr_done_d;
+  reg clr_error_q, clr_error_d;
+  reg irq_q;
+  reg resp_valid_q, resp_valid_d;
+  reg [31:0] resp_rdata_q, resp_rdata_d;
+  reg [1:0] resp_code_q, resp_code_d;
+  // Waiting for memory-bus or codebook read data.
+  reg wait_mb_q, wait_mb_d;
+  reg [1:0] wait_cb_q, wait_cb_d;
+  reg cb_zero_q, cb_zero_d;
+  // Memory bus request.
+  reg mb_valid_q, mb_valid_d;
   reg [1:0] code;
   reg immediate;
 
   always @* begin
     irq_en_d = irq_en_q;
     num_layers_d = num_layers_q;
-    desc_we = 1'b0;
     axi_err_d = axi_err_q;
     axi_err_addr_d = axi_err_addr_q;
+    desc_we = 1'b0;
     start_d = 1'b0;
     abort_d = 1'b0;
     clr_done_d = 1'b0;
@@ -314,89 +405,41 @@ module eie_regs #(
     wait_cb_d = wait_cb_q;
     cb_zero_d = cb_zero_q;
     mb_valid_d = 1'b0;
-    mb_we_d = mb_we_q;
-    mb_sel_d = mb_sel_q;
-    mb_pe_d = mb_pe_q;
-    mb_addr_d = mb_addr_q;
-    mb_wdata_d = mb_wdata_q;
     cb_we = 1'b0;
     cb_re = 1'b0;
-    reg_rdata = 32'd0;
     code = OKAY;
     immediate = 1'b1;
 
     if (go_q) begin
-      mb_we_d = req_write_i;
-      mb_wdata_d = req_wdata_i;
       if (in_reg_page) begin
-        case (aw)
-          EIE_REG_ID: reg_rdata = EIE_ID_VALUE;
-          EIE_REG_VERSION: reg_rdata = EIE_VERSION_VALUE;
-          EIE_REG_GEOM_PES: reg_rdata = NUM_PES32;
-          EIE_REG_GEOM_QUEUE_DEPTH: reg_rdata = QUEUE_DEPTH32;
-          EIE_REG_GEOM_SPMAT_WORDS: reg_rdata = SPMAT_WORDS32;
-          EIE_REG_GEOM_PTR_ENTRIES: reg_rdata = PTR_ENTRIES32;
-          EIE_REG_GEOM_ACT_ENTRIES: reg_rdata = ACT_ENTRIES32;
-          EIE_REG_GEOM_MAX_LAYERS: reg_rdata = MAX_LAYERS32;
-          EIE_REG_GEOM_WIDTHS: reg_rdata = EIE_WIDTHS_VALUE;
-          EIE_REG_CTRL: reg_rdata = ctrl;
-          EIE_REG_STATUS: reg_rdata = status;
-          EIE_REG_NUM_LAYERS: reg_rdata = num_layers_q;
-          EIE_REG_CYCLES: reg_rdata = cycles_i;
-          EIE_REG_BCAST_STALLS: reg_rdata = stalls_i;
-          EIE_REG_AXI_ERR: reg_rdata = axi_err_q;
-          EIE_REG_AXI_ERR_ADDR: reg_rdata = {8'd0, axi_err_addr_q};
-          EIE_REG_ERROR_INFO: reg_rdata = err_info_i;
-          default: begin
-            if (in_desc && field_known) begin
-              if (!desc_present) begin
-                code = SLVERR;
-              end else if (field_in_len) begin
-                reg_rdata = in_len_q[dl*32 +: 32];
-              end else if (field_out_len) begin
-                reg_rdata = out_len_q[dl*32 +: 32];
-              end else if (field_ptr_base) begin
-                reg_rdata = ptr_base_q[dl*32 +: 32];
-              end else if (field_cfg) begin
-                reg_rdata = cfg_value;
-              end else if (field_bias_act) begin
-                reg_rdata = {{16{bias_act_q[dl*16+15]}}, bias_act_q[dl*16 +: 16]};
-              end else begin
-                reg_rdata = layer_cycles_i[dl*32 +: 32];
-              end
-            end else begin
-              code = DECERR;
+        if (!reg_exists) begin
+          code = DECERR;
+        end else if ((rsel[R_DESC] || rsel[R_LAYER_CYCLES]) && !desc_present) begin
+          code = SLVERR;
+        end else if (req_write_i) begin
+          if (!reg_writable) begin
+            // Identity, geometry, counters and LAYER_CYCLES are read-only.
+            code = SLVERR;
+          end else if (is_ctrl && req_wdata_i[EIE_CTRL_START_BIT] && busy_i) begin
+            code = SLVERR;
+          end else begin
+            if (is_ctrl) begin
+              irq_en_d = req_wdata_i[EIE_CTRL_IRQ_EN_BIT];
+              start_d = req_wdata_i[EIE_CTRL_START_BIT];
+              abort_d = req_wdata_i[EIE_CTRL_ABORT_BIT] & busy_i;
             end
-          end
-        endcase
-        if (req_write_i && code == OKAY) begin
-          case (aw)
-            EIE_REG_CTRL: begin
-              if (req_wdata_i[EIE_CTRL_START_BIT] && busy_i) begin
-                code = SLVERR;
-              end else begin
-                irq_en_d = req_wdata_i[EIE_CTRL_IRQ_EN_BIT];
-                start_d = req_wdata_i[EIE_CTRL_START_BIT];
-                abort_d = req_wdata_i[EIE_CTRL_ABORT_BIT] & busy_i;
-              end
-            end
-            EIE_REG_STATUS: begin
+            if (is_status) begin
               clr_done_d = req_wdata_i[EIE_STATUS_DONE_BIT];
               clr_error_d = req_wdata_i[EIE_STATUS_ERROR_BIT];
             end
-            EIE_REG_NUM_LAYERS: num_layers_d = req_wdata_i;
-            EIE_REG_AXI_ERR: begin
+            if (is_num_layers) begin
+              num_layers_d = req_wdata_i;
+            end
+            if (is_axi_err) begin
               axi_err_d = 32'd0;
             end
-            default: begin
-              if (in_desc && !field_cycles) begin
-                desc_we = 1'b1;
-              end else begin
-                // Identity, geometry, counters and LAYER_CYCLES are read-only.
-                code = SLVERR;
-              end
-            end
-          endcase
+            desc_we = rsel[R_DESC];
+          end
         end
       end else if (in_cb) begin
         if (!cb_present || busy_i || (req_write_i && cb_code0 && req_wdata_i[15:0] != 16'd0)) begin
@@ -414,42 +457,15 @@ module eie_regs #(
           code = SLVERR;
         end else begin
           mb_valid_d = 1'b1;
-          mb_sel_d = SEL_COUNTER;
-          mb_pe_d = cnt_pe_q;
-          mb_addr_d = cnt_local;
           immediate = 1'b0;
           wait_mb_d = 1'b1;
         end
-      end else if (in_act) begin
-        if (busy_i || !act_present) begin
+      end else if (in_act || in_ptr || in_spmat) begin
+        if (busy_i || (in_act && !act_present) || (in_ptr && !ptr_present) ||
+            (in_spmat && !spmat_present)) begin
           code = SLVERR;
         end else begin
           mb_valid_d = 1'b1;
-          mb_sel_d = SEL_ACT;
-          mb_pe_d = act_pe_q;
-          mb_addr_d = act_local_q;
-          immediate = req_write_i;
-          wait_mb_d = ~req_write_i;
-        end
-      end else if (in_ptr) begin
-        if (busy_i || !ptr_present) begin
-          code = SLVERR;
-        end else begin
-          mb_valid_d = 1'b1;
-          mb_sel_d = SEL_PTR;
-          mb_pe_d = ptr_pe_q;
-          mb_addr_d = ptr_local_q;
-          immediate = req_write_i;
-          wait_mb_d = ~req_write_i;
-        end
-      end else if (in_spmat) begin
-        if (busy_i || !spmat_present) begin
-          code = SLVERR;
-        end else begin
-          mb_valid_d = 1'b1;
-          mb_sel_d = SEL_SPMAT;
-          mb_pe_d = spmat_pe_q;
-          mb_addr_d = spmat_local_q;
           immediate = req_write_i;
           wait_mb_d = ~req_write_i;
         end
@@ -457,17 +473,9 @@ module eie_regs #(
         code = DECERR;
       end
 
-      if (code != OKAY) begin
-        immediate = 1'b1;
-        wait_mb_d = 1'b0;
-        wait_cb_d = 2'd0;
-        mb_valid_d = 1'b0;
-        cb_we = 1'b0;
-        cb_re = 1'b0;
-      end
       if (immediate) begin
         resp_valid_d = 1'b1;
-        resp_rdata_d = req_write_i ? 32'd0 : reg_rdata;
+        resp_rdata_d = (req_write_i || code != OKAY) ? 32'd0 : reg_rdata;
         resp_code_d = code;
       end
     end
@@ -492,71 +500,6 @@ module eie_regs #(
     end
   end
 
-  // ---------------------------------------------------------------- layer descriptors
-  // One register set per layer, written when its own layer is addressed (desc_we is only
-  // raised for a layer below MaxLayers and a writable field).
-  genvar g;
-  generate
-    for (g = 0; g < MaxLayers; g = g + 1) begin : g_desc
-      reg [31:0] in_len_r, out_len_r, ptr_base_r;
-      reg [31:0] in_len_n, out_len_n, ptr_base_n;
-      reg [5:0] shift_r, shift_n;
-      reg relu_r, relu_n, bias_r, bias_n;
-      reg [15:0] bias_act_r, bias_act_n;
-      wire sel = desc_we & ({28'd0, desc_layer} == g);
-      always @* begin
-        in_len_n = in_len_r;
-        out_len_n = out_len_r;
-        ptr_base_n = ptr_base_r;
-        shift_n = shift_r;
-        relu_n = relu_r;
-        bias_n = bias_r;
-        bias_act_n = bias_act_r;
-        if (sel && field_in_len) in_len_n = req_wdata_i;
-        if (sel && field_out_len) out_len_n = req_wdata_i;
-        if (sel && field_ptr_base) ptr_base_n = req_wdata_i;
-        if (sel && field_cfg) begin
-          shift_n = req_wdata_i[5:0] & EIE_LAYER_CFG_SHIFT_MASK[5:0];
-          relu_n = req_wdata_i[EIE_LAYER_CFG_RELU_BIT];
-          bias_n = req_wdata_i[EIE_LAYER_CFG_BIAS_BIT];
-        end
-        if (sel && field_bias_act) bias_act_n = req_wdata_i[15:0];
-      end
-      always @(posedge clk_i or negedge rst_ni) begin
-        if (!rst_ni) begin
-          in_len_r <= 32'd0;
-          out_len_r <= 32'd0;
-          ptr_base_r <= 32'd0;
-          shift_r <= 6'd0;
-          relu_r <= 1'b0;
-          bias_r <= 1'b0;
-          bias_act_r <= 16'd0;
-        end else begin
-          in_len_r <= in_len_n;
-          out_len_r <= out_len_n;
-          ptr_base_r <= ptr_base_n;
-          shift_r <= shift_n;
-          relu_r <= relu_n;
-          bias_r <= bias_n;
-          bias_act_r <= bias_act_n;
-        end
-      end
-      assign in_len_q[g*32 +: 32] = in_len_r;
-      assign out_len_q[g*32 +: 32] = out_len_r;
-      assign ptr_base_q[g*32 +: 32] = ptr_base_r;
-      assign shift_q[g*8 +: 8] = {2'b00, shift_r};
-      assign relu_q[g] = relu_r;
-      assign bias_q[g] = bias_r;
-      assign bias_act_q[g*16 +: 16] = bias_act_r;
-    end
-  endgenerate
-
-  /* verilator lint_off UNUSEDSIGNAL */
-  // Index bits above a window's capacity are caught by the capacity checks above.
-  wire unused_index = |{act_local_full, ptr_pe_full, spmat_pe_full, cb_index_q, cnt_off, cnt_pe,
-                        desc_layer24, desc_off};
-  /* verilator lint_on UNUSEDSIGNAL */
-
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       irq_en_q <= 1'b0;
@@ -575,11 +518,6 @@ module eie_regs #(
       wait_cb_q <= 2'd0;
       cb_zero_q <= 1'b0;
       mb_valid_q <= 1'b0;
-      mb_we_q <= 1'b0;
-      mb_sel_q <= 2'd0;
-      mb_pe_q <= 8'd0;
-      mb_addr_q <= 24'd0;
-      mb_wdata_q <= 32'd0;
     end else begin
       irq_en_q <= irq_en_d;
       num_layers_q <= num_layers_d;
@@ -597,12 +535,22 @@ module eie_regs #(
       wait_cb_q <= wait_cb_d;
       cb_zero_q <= cb_zero_d;
       mb_valid_q <= mb_valid_d;
-      mb_we_q <= mb_we_d;
-      mb_sel_q <= mb_sel_d;
-      mb_pe_q <= mb_pe_d;
-      mb_addr_q <= mb_addr_d;
-      mb_wdata_q <= mb_wdata_d;
     end
+  end
+
+  // The memory-bus request registers follow the stage-1 decode; they only matter in the
+  // cycle mb_valid_q is set.
+  reg mb_we_q;
+  reg [1:0] mb_sel_q;
+  reg [7:0] mb_pe_q;
+  reg [23:0] mb_addr_q;
+  reg [31:0] mb_wdata_q;
+  always @(posedge clk_i) begin
+    mb_we_q <= req_write_i;
+    mb_sel_q <= sel;
+    mb_pe_q <= pe;
+    mb_addr_q <= local_addr;
+    mb_wdata_q <= req_wdata_i;
   end
 
   assign resp_valid_o = resp_valid_q;
@@ -613,13 +561,6 @@ module eie_regs #(
   assign clr_done_o = clr_done_q;
   assign clr_error_o = clr_error_q;
   assign num_layers_o = num_layers_q;
-  assign desc_in_len_o = in_len_q;
-  assign desc_out_len_o = out_len_q;
-  assign desc_ptr_base_o = ptr_base_q;
-  assign desc_shift_o = shift_q;
-  assign desc_relu_o = relu_q;
-  assign desc_bias_o = bias_q;
-  assign desc_bias_act_o = bias_act_q;
   assign cb_rdata_o = cb_rdata;
   assign mb_valid_o = mb_valid_q;
   assign mb_we_o = mb_we_q;

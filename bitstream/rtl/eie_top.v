@@ -98,13 +98,8 @@ module eie_top #(
   wire clr_done;
   wire clr_error;
   wire [31:0] num_layers;
-  wire [MaxLayers*32-1:0] desc_in_len;
-  wire [MaxLayers*32-1:0] desc_out_len;
-  wire [MaxLayers*32-1:0] desc_ptr_base;
-  wire [MaxLayers*8-1:0] desc_shift;
-  wire [MaxLayers-1:0] desc_relu;
-  wire [MaxLayers-1:0] desc_bias;
-  wire [MaxLayers*16-1:0] desc_bias_act;
+  wire [LW+2:0] desc_raddr;
+  wire [31:0] desc_rdata;
   wire busy;
   wire done;
   wire error;
@@ -148,13 +143,8 @@ module eie_top #(
     .clr_done_o(clr_done),
     .clr_error_o(clr_error),
     .num_layers_o(num_layers),
-    .desc_in_len_o(desc_in_len),
-    .desc_out_len_o(desc_out_len),
-    .desc_ptr_base_o(desc_ptr_base),
-    .desc_shift_o(desc_shift),
-    .desc_relu_o(desc_relu),
-    .desc_bias_o(desc_bias),
-    .desc_bias_act_o(desc_bias_act),
+    .desc_raddr_i(desc_raddr),
+    .desc_rdata_o(desc_rdata),
     .busy_i(busy),
     .done_i(done),
     .error_i(error),
@@ -232,13 +222,8 @@ module eie_top #(
     .clr_done_i(clr_done),
     .clr_error_i(clr_error),
     .num_layers_i(num_layers),
-    .desc_in_len_i(desc_in_len),
-    .desc_out_len_i(desc_out_len),
-    .desc_ptr_base_i(desc_ptr_base),
-    .desc_shift_i(desc_shift),
-    .desc_relu_i(desc_relu),
-    .desc_bias_i(desc_bias),
-    .desc_bias_act_i(desc_bias_act),
+    .desc_raddr_o(desc_raddr),
+    .desc_rdata_i(desc_rdata),
     .cb_re_o(ccu_cb_re),
     .cb_raddr_o(ccu_cb_raddr),
     .cb_rdata_i(cb_rdata),
