@@ -1,9 +1,12 @@
 `default_nettype none
-// Entry selector, the front of the arithmetic unit: holds one sparse-matrix word (its rows
-// already computed by the sparse-matrix read unit) and hands its real entries (v != 0) to
-// the multiply-accumulate pipeline, one per cycle, lowest first. When the last real entry of
-// a word leaves, the next word is loaded in the same cycle, so words and columns follow each
-// other without a gap. Padding never reaches this unit.
+// Entry selector, the front of the arithmetic unit: holds one sparse-matrix word and hands
+// its real entries (v != 0) to the multiply-accumulate pipeline, one per cycle, lowest
+// first. When the last real entry of a word leaves, the next word is loaded in the same
+// cycle, so words and columns follow each other without a gap. Padding never reaches this
+// unit.
+//
+//   s0  pick the lowest remaining real entry: its row offset S[k] and codebook index v[k]
+//   s1  row = m + S[k] (modulo ActEntries: exact, the sparse-matrix reader checked the word)
 module eie_entry_select #(
   parameter integer ActEntries = 256 // accumulator rows per PE, power of two >= 2
 ) (
@@ -15,7 +18,8 @@ module eie_entry_select #(
   input  wire                            stop_i,
   // Words from the sparse-matrix read unit.
   input  wire                            wd_valid_i,
-  input  wire [8*$clog2(ActEntries)-1:0] wd_rows_i,
+  input  wire [63:0]                     wd_sums_i,
+  input  wire [$clog2(ActEntries)-1:0]   wd_base_i,
   input  wire [31:0]                     wd_v_i,
   input  wire [7:0]                      wd_useful_i,
   input  wire [3:0]                      wd_count_i,  // set bits of wd_useful_i
@@ -32,36 +36,39 @@ module eie_entry_select #(
 
   reg [7:0] mask_q, mask_d;
   reg [3:0] left_q, left_d;  // set bits of mask_q
-  reg [8*AW-1:0] rows_q, rows_d;
+  reg [63:0] sums_q, sums_d;
+  reg [AW-1:0] base_q, base_d;
   reg [31:0] v_q, v_d;
   reg [15:0] a_q, a_d;
-  reg e_valid_q;
-  reg [AW-1:0] e_row_q, e_row_d;
-  reg [3:0] e_v_q, e_v_d;
-  reg [15:0] e_a_q;
 
-  // Lowest set bit of the mask, as a leading-one detector.
-  reg [7:0] onehot;
+  // s0: index of the lowest set bit of the mask.
+  reg [2:0] idx;
   integer k;
   always @* begin
-    for (k = 0; k < 8; k = k + 1) begin
-      onehot[k] = mask_q[k] && ((mask_q & ((8'd1 << k) - 8'd1)) == 8'd0);
+    idx = 3'd0;
+    for (k = 7; k >= 0; k = k - 1) begin
+      if (mask_q[k]) begin
+        idx = k[2:0];
+      end
     end
   end
+
   // The next word loads when at most one entry is left (it leaves this cycle).
   wire load = (left_q <= 4'd1) & wd_valid_i & ~stop_i & ~flush_i;
   wire emit = (left_q != 4'd0) & ~stop_i & ~flush_i;
 
   always @* begin
-    mask_d = mask_q & ~onehot;
+    mask_d = mask_q & ~(8'd1 << idx);
     left_d = (left_q != 4'd0) ? left_q - 4'd1 : 4'd0;
-    rows_d = rows_q;
+    sums_d = sums_q;
+    base_d = base_q;
     v_d = v_q;
     a_d = a_q;
     if (load) begin
       mask_d = wd_useful_i;
       left_d = wd_count_i;
-      rows_d = wd_rows_i;
+      sums_d = wd_sums_i;
+      base_d = wd_base_i;
       v_d = wd_v_i;
       a_d = wd_a_i;
     end
@@ -69,35 +76,62 @@ module eie_entry_select #(
       mask_d = 8'd0;
       left_d = 4'd0;
     end
-    e_row_d = {AW{1'b0}};
-    e_v_d = 4'd0;
-    for (k = 0; k < 8; k = k + 1) begin
-      if (onehot[k]) begin
-        e_row_d = e_row_d | rows_q[k*AW +: AW];
-        e_v_d = e_v_d | v_q[4*k +: 4];
+  end
+
+  // s1 registers.
+  reg s1_valid_q;
+  reg [7:0] s1_sum_q;
+  reg [AW-1:0] s1_base_q;
+  reg [3:0] s1_v_q;
+  reg [15:0] s1_a_q;
+  // Output registers.
+  reg e_valid_q;
+  reg [AW-1:0] e_row_q;
+  reg [3:0] e_v_q;
+  reg [15:0] e_a_q;
+
+  // s1: the row, modulo ActEntries.
+  wire [AW-1:0] row;
+  generate
+    if (AW > 8) begin : g_row_wide
+      assign row = s1_base_q + {{(AW - 8){1'b0}}, s1_sum_q};
+    end else begin : g_row_narrow
+      assign row = s1_base_q + s1_sum_q[AW-1:0];
+      if (AW < 8) begin : g_sum_high
+        /* verilator lint_off UNUSEDSIGNAL */
+        // Higher offset bits do not change a row modulo ActEntries.
+        wire unused_sum_high = |s1_sum_q[7:AW];
+        /* verilator lint_on UNUSEDSIGNAL */
       end
     end
-  end
+  endgenerate
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       mask_q <= 8'd0;
       left_q <= 4'd0;
+      s1_valid_q <= 1'b0;
       e_valid_q <= 1'b0;
     end else begin
       mask_q <= mask_d;
       left_q <= left_d;
-      e_valid_q <= emit;
+      s1_valid_q <= emit;
+      e_valid_q <= s1_valid_q & ~stop_i & ~flush_i;
     end
   end
 
   always @(posedge clk_i) begin
-    rows_q <= rows_d;
+    sums_q <= sums_d;
+    base_q <= base_d;
     v_q <= v_d;
     a_q <= a_d;
-    e_row_q <= e_row_d;
-    e_v_q <= e_v_d;
-    e_a_q <= a_q;
+    s1_sum_q <= sums_q[idx*8 +: 8];
+    s1_base_q <= base_q;
+    s1_v_q <= v_q[idx*4 +: 4];
+    s1_a_q <= a_q;
+    e_row_q <= row;
+    e_v_q <= s1_v_q;
+    e_a_q <= s1_a_q;
   end
 
   assign wd_pop_o = load;
@@ -105,6 +139,6 @@ module eie_entry_select #(
   assign e_row_o = e_row_q;
   assign e_v_o = e_v_q;
   assign e_a_o = e_a_q;
-  assign idle_o = (left_q == 4'd0) & ~e_valid_q;
+  assign idle_o = (left_q == 4'd0) & ~s1_valid_q & ~e_valid_q;
 endmodule
 `default_nettype wire

@@ -273,7 +273,8 @@ module eie_pe #(
   wire [SW-1:0] spm_raddr;
   wire [63:0] spm_rdata;
   wire wd_valid;
-  wire [8*AW-1:0] wd_rows;
+  wire [63:0] wd_sums;
+  wire [AW-1:0] wd_base;
   wire [31:0] wd_v;
   wire [7:0] wd_useful;
   wire [3:0] wd_count;
@@ -318,7 +319,8 @@ module eie_pe #(
     .raddr_o(spm_raddr),
     .rdata_i(spm_rdata),
     .wd_valid_o(wd_valid),
-    .wd_rows_o(wd_rows),
+    .wd_sums_o(wd_sums),
+    .wd_base_o(wd_base),
     .wd_v_o(wd_v),
     .wd_useful_o(wd_useful),
     .wd_count_o(wd_count),
@@ -345,7 +347,8 @@ module eie_pe #(
     .flush_i(flush_i),
     .stop_i(stop),
     .wd_valid_i(wd_valid),
-    .wd_rows_i(wd_rows),
+    .wd_sums_i(wd_sums),
+    .wd_base_i(wd_base),
     .wd_v_i(wd_v),
     .wd_useful_i(wd_useful),
     .wd_count_i(wd_count),
@@ -378,6 +381,7 @@ module eie_pe #(
     .clk_i(clk_i),
     .rst_ni(rst_ni),
     .flush_i(flush_i),
+    .zero_i(~compute_i),
     .e_valid_i(e_valid),
     .e_row_i(e_row),
     .e_v_i(e_v),
@@ -394,16 +398,16 @@ module eie_pe #(
     .idle_o(ar_idle)
   );
 
-  // The compute, write-back and clearing phases never overlap.
-  wire zero_we = clr_en_i | wb_we;
+  // The compute, write-back and clearing phases never overlap; outside the compute phase the
+  // arithmetic unit's write data is zero.
   eie_ram_sdp #(
     .Width(48),
     .Depth(ActEntries)
   ) u_acc (
     .clk_i(clk_i),
-    .we_i(zero_we | ar_we),
+    .we_i(clr_en_i | wb_we | ar_we),
     .waddr_i(clr_en_i ? clr_addr_i : (wb_we ? wb_waddr : ar_waddr)),
-    .wdata_i(zero_we ? 48'd0 : ar_wdata),
+    .wdata_i(ar_wdata),
     .re_i(wb_re | ar_re),
     .raddr_i(wb_re ? wb_raddr : ar_raddr),
     .rdata_o(acc_rdata)

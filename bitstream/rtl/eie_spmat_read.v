@@ -1,8 +1,8 @@
 `default_nettype none
 // Sparse-matrix read unit: walks the 64-bit words of one column after the other (one word
 // read per cycle, no gap between columns) and turns each word into what the entry selector
-// needs: the local row of each of its eight entries, which of them are real entries of the
-// column (v != 0), the codebook indices and the activation.
+// needs: the row before the word and each entry's row offset from it, which entries are real
+// entries of the column (v != 0), the codebook indices and the activation.
 //
 // Entry k of a word is bits 8k+7..8k: relative row index z in the high nibble, codebook
 // index v in the low nibble. The row of a column's first entry is its z; every further entry
@@ -13,8 +13,9 @@
 //   r2  word from the RAM: masked z + 1 per entry and the sums of pairs
 //   r2b S[k] = sum over lo <= i <= k of (z[i] + 1): the second and third level of the
 //       prefix sum (one add level per stage would not fit the clock at 100+ MHz)
-//   r3  rows: row[k] = m + S[k], with m the column's last row before this word (-1 at the
-//       column start); m += S[7]. A word whose last entry lands on a row >= rows_i raises
+//   r3  rows: entry k sits at row m + S[k], with m the column's last row before this word
+//       (-1 at the column start); m += S[7]. The entry selector adds m + S[k] for the one
+//       entry it hands out, so there is one adder instead of eight. A word whose last entry lands on a row >= rows_i raises
 //       ROW_OVERFLOW, which stops the PE before any of its entries is used. A word with no real entry (only padding of
 //       the column) is dropped: it only advances m, so padding never costs the entry
 //       selector a cycle.
@@ -45,7 +46,8 @@ module eie_spmat_read #(
   input  wire [63:0]                       rdata_i,
   // Words for the entry selector.
   output wire                              wd_valid_o,
-  output wire [8*$clog2(ActEntries)-1:0]   wd_rows_o,    // 8 local rows
+  output wire [63:0]                       wd_sums_o,    // 8 x 8-bit row offsets S[k]
+  output wire [$clog2(ActEntries)-1:0]     wd_base_o,    // m, modulo ActEntries
   output wire [31:0]                       wd_v_o,       // 8 codebook indices
   output wire [7:0]                        wd_useful_o,  // real entries of the column
   output wire [3:0]                        wd_count_o,   // how many
@@ -64,7 +66,7 @@ module eie_spmat_read #(
   localparam integer RW = ((AW + 1 > 8) ? AW + 1 : 8) + 1;
   localparam integer WF_DEPTH = 6;
   localparam [2:0] WF_CREDITS = 3'd6;
-  localparam integer WDW = 8 * AW + 32 + 8 + 4 + 16;
+  localparam integer WDW = 64 + AW + 32 + 8 + 4 + 16;
 
   // ---------------------------------------------------------------- column walker (r0)
   reg active_q, active_d;
@@ -189,19 +191,11 @@ module eie_spmat_read #(
   wire push = r3_valid_q & (r3_useful_q != 8'd0) & ~stop_i & ~flush_i;
   wire drop = r3_valid_q & ~push;
 
-  // Rows of the eight entries. Used only when the word does not overflow, and then every row
-  // of the column is below rows_i <= ActEntries, so the low AW bits are exact.
-  wire [8*AW-1:0] rows_new;
-  genvar g;
-  generate
-    for (g = 0; g < 8; g = g + 1) begin : g_row
-      wire [RW-1:0] row_full = base_m + {{(RW - 8){1'b0}}, r3_sums_q[g*8 +: 8]};
-      assign rows_new[g*AW +: AW] = row_full[AW-1:0];
-      /* verilator lint_off UNUSEDSIGNAL */
-      wire unused_row_high = |row_full[RW-1:AW];
-      /* verilator lint_on UNUSEDSIGNAL */
-    end
-  endgenerate
+  /* verilator lint_off UNUSEDSIGNAL */
+  // Only the low AW bits of m travel on: a row of a word that does not overflow is below
+  // rows_i <= ActEntries, so the selector's sum modulo ActEntries is exact.
+  wire unused_base_high = |base_m[RW-1:AW];
+  /* verilator lint_on UNUSEDSIGNAL */
 
   // Real entries of the word, and how many.
   reg [3:0] useful_count;
@@ -318,7 +312,7 @@ module eie_spmat_read #(
     .rst_ni(rst_ni),
     .flush_i(flush_i),
     .push_i(push),
-    .data_i({rows_new, r3_v_q, r3_useful_q, useful_count, r3_a_q}),
+    .data_i({r3_sums_q, base_m[AW-1:0], r3_v_q, r3_useful_q, useful_count, r3_a_q}),
     .pop_i(wd_pop_i),
     .head_o(wf_head),
     .empty_o(wf_empty),
@@ -335,7 +329,7 @@ module eie_spmat_read #(
   assign re_o = issue;
   assign raddr_o = w_q;
   assign wd_valid_o = ~wf_empty;
-  assign {wd_rows_o, wd_v_o, wd_useful_o, wd_count_o, wd_a_o} = wf_head;
+  assign {wd_sums_o, wd_base_o, wd_v_o, wd_useful_o, wd_count_o, wd_a_o} = wf_head;
   assign entries_o = r3_valid_q ? r3_count_q : 4'd0;
   assign err_o = err_q;
   assign err_col_o = err_col_q;
