@@ -19,8 +19,9 @@ module eie_arith #(
   input  wire                          clk_i,
   input  wire                          rst_ni,
   input  wire                          flush_i,
-  // Outside the compute phase the sum register holds zero, so the write-back and clearing
-  // write zeros through the same write data (no multiplexer on 48 bits).
+  // Outside the compute phase the sum register holds zero (a synchronous reset), so the
+  // write-back and clearing write zeros through the same write data (no 48-bit multiplexer).
+  // The CCU starts clearing one cycle after reset, when this register is already zero.
   input  wire                          zero_i,
   // Entries from the entry selector.
   input  wire                          e_valid_i,
@@ -107,13 +108,11 @@ module eie_arith #(
       v3_q <= 1'b0;
       h1_valid_q <= 1'b0;
       h2_valid_q <= 1'b0;
-      h1_sum_q <= 48'd0;
     end else begin
       v1_q <= e_valid_i & ~flush_i;
       v2_q <= v1_q & ~flush_i;
       v3_q <= v2_q & ~flush_i;
       h1_valid_q <= v3_q & ~flush_i;
-      h1_sum_q <= zero_i ? 48'd0 : sum;
       h2_valid_q <= h1_valid_q & ~flush_i;
     end
   end
@@ -128,6 +127,7 @@ module eie_arith #(
     prev2_q <= prev1;
     prev3_q <= prev2_q;
     h1_row_q <= row3_q;
+    h1_sum_q <= zero_i ? 48'd0 : sum;
     h2_row_q <= h1_row_q;
     h2_sum_q <= h1_sum_q;
     h3_sum_q <= h2_sum_q;

@@ -10,8 +10,8 @@
 //
 // A PE error (PTR_BACKWARDS, PTR_PAST_END, ROW_OVERFLOW) or CTRL_ABORT flushes every
 // pipeline and clears every accumulator before the program ends with STATUS_ERROR, so the
-// next program starts from zero. The accumulators are also cleared after reset (not busy;
-// a START during that clearing waits for it, outside CYCLES).
+// next program starts from zero. The accumulators are also cleared after reset (from the
+// second cycle, not busy; a START during that clearing waits for it, outside CYCLES).
 module eie_ccu #(
   parameter integer NumPes = 4,        // power of two 1..256
   parameter integer PtrEntries = 1024, // pointers per PE, power of two >= 4
@@ -161,6 +161,7 @@ module eie_ccu #(
   reg bcast_valid_q, bcast_valid_d;
   reg [31:0] bcast_q, bcast_d;
   reg clr_active_q, clr_active_d;
+  reg boot_q;
   reg [AW-1:0] clr_addr_q, clr_addr_d;
   // Codebook copy pipeline (the store's read latency is 2).
   reg cb1_q, cb2_q;
@@ -294,6 +295,10 @@ module eie_ccu #(
     clr_active_d = clr_active_q;
     clr_addr_d = clr_addr_q;
 
+    if (boot_q) begin
+      clr_active_d = 1'b1;
+      clr_addr_d = {AW{1'b0}};
+    end
     if (clr_active_q) begin
       clr_addr_d = clr_addr_q + 1'b1;
       if (clr_addr_q == LAST_ROW32[AW-1:0]) begin
@@ -333,7 +338,7 @@ module eie_ccu #(
         end
       end
       S_WAIT_CLEAR: begin
-        if (!clr_active_q) begin
+        if (!clr_active_q && !boot_q) begin
           state_d = S_PROG;
         end
       end
@@ -505,7 +510,8 @@ module eie_ccu #(
       bias_pending_q <= 1'b0;
       bcast_valid_q <= 1'b0;
       bcast_q <= 32'd0;
-      clr_active_q <= 1'b1;
+      clr_active_q <= 1'b0;
+      boot_q <= 1'b1;
       clr_addr_q <= {AW{1'b0}};
       cb1_q <= 1'b0;
       cb2_q <= 1'b0;
@@ -542,6 +548,7 @@ module eie_ccu #(
       bcast_valid_q <= bcast_valid_d;
       bcast_q <= bcast_d;
       clr_active_q <= clr_active_d;
+      boot_q <= 1'b0;
       clr_addr_q <= clr_addr_d;
       cb1_q <= cb_re_o;
       cb2_q <= cb1_q;
