@@ -504,7 +504,7 @@ module eie_ccu #(
       round_q <= 48'd0;
       sat_mask_q <= 49'd0;
       flush_q <= 1'b0;
-      cnt_clr_q <= 1'b0;
+      cnt_clr_q <= 1'b1;
       compute_start_q <= 1'b0;
       wb_start_q <= 1'b0;
       bias_pending_q <= 1'b0;

@@ -20,7 +20,7 @@ module eie_pe #(
   input  wire                                          rst_ni,
   input  wire                                          io_mode_i,
   input  wire                                          flush_i,
-  input  wire                                          cnt_clr_i,
+  input  wire                                          cnt_clr_i,  // also held during reset
   // Accumulator clearing (after reset, abort or error).
   input  wire                                          clr_en_i,
   input  wire [$clog2(ActEntries)-1:0]                 clr_addr_i,
@@ -451,14 +451,11 @@ module eie_pe #(
   end
 
   // ---------------------------------------------------------------- counters
+  // Cleared synchronously by the CCU (held during reset and at START), so the flip-flops
+  // need no asynchronous reset next to the clear.
   reg [31:0] entries_q, busy_q, starved_q, qfull_q;
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      entries_q <= 32'd0;
-      busy_q <= 32'd0;
-      starved_q <= 32'd0;
-      qfull_q <= 32'd0;
-    end else if (cnt_clr_i) begin
+  always @(posedge clk_i) begin
+    if (cnt_clr_i) begin
       entries_q <= 32'd0;
       busy_q <= 32'd0;
       starved_q <= 32'd0;

@@ -319,6 +319,12 @@ void test_identity(Bus& bus) {
   CHECK(bus.ok_read(REG_GEOM_LAYERS) == MAX_LAYERS, "GEOM_MAX_LAYERS");
   CHECK(bus.ok_read(REG_GEOM_WIDTHS) == 0x10083010, "GEOM_WIDTHS");
   CHECK(bus.ok_read(REG_STATUS) == 0, "STATUS after reset");
+  for (uint32_t k = 0; k < NUM_PES; k += (NUM_PES > 4 ? NUM_PES - 1 : 1)) {
+    for (uint32_t c = 0; c < 4; c++) {
+      CHECK(bus.ok_read(COUNTER_BASE + k * 16 + c * 4) == 0, "PE %u counter %u after reset", k, c);
+    }
+  }
+  CHECK(bus.ok_read(REG_CYCLES) == 0 && bus.ok_read(LAYER_BASE + 0x14) == 0, "cycles after reset");
 }
 
 void test_bus_responses(Bus& bus) {
