@@ -158,7 +158,13 @@ fn git_revision() -> Option<String> {
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     };
     let head = git(&["rev-parse", "--short", "HEAD"])?;
-    let rtl = ["status", "--porcelain", "--", "bitstream/rtl/*.v", "bitstream/rtl/*.vh"];
+    let rtl = [
+        "status",
+        "--porcelain",
+        "--",
+        "bitstream/rtl/*.v",
+        "bitstream/rtl/*.vh",
+    ];
     let dirty = !git(&rtl)?.is_empty();
     Some(if dirty {
         format!("{head}, bitstream/rtl modified")
