@@ -16,7 +16,8 @@ module eie_ccu #(
   parameter integer NumPes = 4,        // power of two 1..256
   parameter integer PtrEntries = 1024, // pointers per PE, power of two >= 4
   parameter integer ActEntries = 256,  // activations per PE per file, power of two >= 2
-  parameter integer MaxLayers = 4      // layer descriptors, 1..16
+  parameter integer MaxLayers = 4,     // layer descriptors, 1..16
+  parameter integer ReduceLevels = 1   // register levels of the PE reductions (eie_reduce_*)
 ) (
   input  wire                                        clk_i,
   input  wire                                        rst_ni,
@@ -66,15 +67,14 @@ module eie_ccu #(
   output wire                                        bcast_valid_o,
   output wire [15:0]                                 bcast_j_o,
   output wire [15:0]                                 bcast_a_o,
-  // From the PEs.
-  input  wire [NumPes-1:0]                           pe_full_i,
-  input  wire [NumPes-1:0]                           pe_nearly_i,
-  input  wire [NumPes-1:0]                           pe_idle_i,
-  input  wire [NumPes-1:0]                           pe_wb_busy_i,
-  input  wire [NumPes-1:0]                           leaf_done_i,
-  input  wire [NumPes-1:0]                           pe_err_i,
-  input  wire [NumPes*8-1:0]                         pe_err_code_i,
-  input  wire [NumPes*16-1:0]                        pe_err_col_i,
+  // From the PEs, through pipelined reductions of ReduceLevels register levels.
+  input  wire [ReduceLevels+1:0]                     any_fill_i,    // OR of the PEs' fill_o
+  input  wire                                        any_busy_i,    // some PE not idle
+  input  wire                                        any_wb_busy_i,
+  input  wire                                        err_valid_i,   // lowest PE with an error
+  input  wire [7:0]                                  err_pe_i,
+  input  wire [7:0]                                  err_code_i,
+  input  wire [15:0]                                 err_col_i,
   // Root of the LNZD tree: {j, a_j}.
   input  wire                                        root_valid_i,
   input  wire [31:0]                                 root_data_i,
@@ -116,7 +116,7 @@ module eie_ccu #(
 
   generate
     if (NumPes < 1 || NumPes > 256 || (NumPes & (NumPes - 1)) != 0 || MaxLayers < 1 ||
-        MaxLayers > 16) begin : g_bad_params
+        MaxLayers > 16 || ReduceLevels < 1 || ReduceLevels > 8) begin : g_bad_params
 `ifdef __ICARUS__
       initial $fatal(1, "eie_ccu: NumPes must be a power of two 1..256, MaxLayers 1..16");
 `else
@@ -196,65 +196,55 @@ module eie_ccu #(
     end
   end
 
-  // ---------------------------------------------------------------- reductions over the PEs
-  // Registered, so no path runs from a PE through a wide AND/OR into the sequencer. The drain
-  // test compares states of the same cycle: the PEs' idle flags are already registered, the
-  // tree's and the broadcast's are delayed to match, and all of them describe the state two
-  // cycles ago. Once the tree, the broadcast and every PE are empty nothing can refill them,
-  // so the delay only postpones the end of the phase by two cycles.
-  reg all_idle_q, tree_idle_q, tree_idle2_q, quiet_q, quiet2_q, any_wb_busy_q;
-  reg any_err_q;
-  reg [7:0] err_pe_q, err_pe_d;
-  reg [7:0] err_pe_code_q;
-  reg [15:0] err_pe_col_q;
-  integer i;
-  always @* begin
-    err_pe_d = 8'd0;
-    for (i = NumPes - 1; i >= 0; i = i - 1) begin
-      if (pe_err_i[i]) begin
-        err_pe_d = i[7:0];
-      end
+  // ---------------------------------------------------------------- delays matching the PEs
+  // The PEs' flags reach this unit through a register in the PE and ReduceLevels register
+  // levels. The drain test compares states of one cycle: the tree's emptiness and the
+  // broadcast register are delayed to match, so all of them describe the state
+  // ReduceLevels + 1 cycles ago. Once the tree, the broadcast and every PE are empty nothing
+  // can refill them, so the delay only postpones the end of the phase.
+  localparam integer DL = ReduceLevels + 1;
+  reg [DL-1:0] tree_idle_q, quiet_q;
+  reg [ReduceLevels-1:0] bhist_q;  // bhist_q[i]: bcast_valid_q of i + 1 cycles ago
+  wire [ReduceLevels:0] bhist = {bhist_q, bcast_valid_q};
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      tree_idle_q <= {DL{1'b1}};
+      quiet_q <= {DL{1'b1}};
+      bhist_q <= {ReduceLevels{1'b0}};
+    end else begin
+      tree_idle_q <= {tree_idle_q[DL-2:0], tree_empty_i};
+      quiet_q <= {quiet_q[DL-2:0], ~bcast_valid_q & ~bias_pending_q};
+      bhist_q <= bhist[ReduceLevels-1:0];
     end
   end
 
   // ---------------------------------------------------------------- broadcast
   wire in_compute = (state_q == S_COMPUTE);
-  // A broadcast now lands in the queues next cycle: it needs room for one more element
-  // when nothing is being broadcast this cycle, for two when something is.
-  wire stall = bcast_valid_q ? (|pe_nearly_i) : (|pe_full_i);
-  wire fire_bias = in_compute & bias_pending_q & ~stall;
-  wire fire_tree = in_compute & ~bias_pending_q & root_valid_i & ~stall;
-  wire drained = quiet2_q & tree_idle2_q & all_idle_q;
-  // Cycles after the start of a phase before the delayed flags describe the phase.
-  localparam [4:0] SETTLE = 5'd5;
-
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      all_idle_q <= 1'b1;
-      tree_idle_q <= 1'b1;
-      tree_idle2_q <= 1'b1;
-      quiet_q <= 1'b1;
-      quiet2_q <= 1'b1;
-      any_wb_busy_q <= 1'b0;
-      any_err_q <= 1'b0;
-      err_pe_q <= 8'd0;
-      err_pe_code_q <= 8'd0;
-      err_pe_col_q <= 16'd0;
-    end else begin
-      all_idle_q <= &pe_idle_i;
-      tree_idle_q <= tree_empty_i & (&leaf_done_i);
-      tree_idle2_q <= tree_idle_q;
-      quiet_q <= ~bcast_valid_q & ~bias_pending_q;
-      quiet2_q <= quiet_q;
-      any_wb_busy_q <= |pe_wb_busy_i;
-      any_err_q <= |pe_err_i;
-      // A PE's error stays until the flush, so the code and column caught here belong to
-      // the PE that any_err_q reports.
-      err_pe_q <= err_pe_d;
-      err_pe_code_q <= pe_err_code_i[err_pe_d*8 +: 8];
-      err_pe_col_q <= pe_err_col_i[err_pe_d*16 +: 16];
+  // A broadcast decided now lands in the queues at the end of the next cycle. The fill flags
+  // describe the queues ReduceLevels cycles ago; since then the broadcasts of the last
+  // ReduceLevels + 1 cycles (this one included) may have arrived and nothing is assumed to
+  // have left. With k of them, every queue must have held at most QueueDepth - 1 - k.
+  reg [3:0] in_flight;
+  reg stall;
+  integer h;
+  always @* begin
+    in_flight = 4'd0;
+    for (h = 0; h <= ReduceLevels; h = h + 1) begin
+      in_flight = in_flight + {3'd0, bhist[h]};
+    end
+    stall = 1'b0;
+    for (h = 0; h <= ReduceLevels + 1; h = h + 1) begin
+      if (in_flight == h[3:0]) begin
+        stall = any_fill_i[h];
+      end
     end
   end
+  wire fire_bias = in_compute & bias_pending_q & ~stall;
+  wire fire_tree = in_compute & ~bias_pending_q & root_valid_i & ~stall;
+  wire drained = quiet_q[DL-1] & tree_idle_q[DL-1] & ~any_busy_i;
+  // Cycles after the start of a phase before the delayed flags describe the phase.
+  localparam [31:0] SETTLE32 = ReduceLevels + 4;
+  localparam [4:0] SETTLE = SETTLE32[4:0];
 
   // ---------------------------------------------------------------- descriptor select
   // layer_q < NUM_LAYERS <= MaxLayers, so its low bits index the descriptors.
@@ -407,11 +397,11 @@ module eie_ccu #(
         if (step_q != SETTLE) begin
           step_d = step_q + 5'd1;
         end
-        if (any_err_q) begin
+        if (err_valid_i) begin
           fail_d = 1'b1;
-          code_d = err_pe_code_q;
+          code_d = err_code_i;
           err_layer_d = {4'd0, layer_q};
-          err_info_d = {err_pe_q, 8'd0, err_pe_col_q};
+          err_info_d = {err_pe_i, 8'd0, err_col_i};
           state_d = S_FLUSH;
         end else if (step_q == SETTLE && drained) begin
           step_d = 5'd0;
@@ -423,7 +413,7 @@ module eie_ccu #(
         if (step_q != SETTLE) begin
           step_d = step_q + 5'd1;
         end
-        if (step_q == SETTLE && !any_wb_busy_q) begin
+        if (step_q == SETTLE && !any_wb_busy_i) begin
           lc_store = 1'b1;
           if ({28'd0, layer_q} + 32'd1 == nl_q) begin
             state_d = S_FINISH;

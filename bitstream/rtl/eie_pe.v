@@ -14,7 +14,8 @@ module eie_pe #(
   parameter integer QueueDepth = 8,    // activation queue entries, 1..64
   parameter integer SpmatWords = 1024, // 64-bit words, power of two >= 2
   parameter integer PtrEntries = 1024, // pointers, power of two >= 4
-  parameter integer ActEntries = 256   // activations per file, power of two >= 2
+  parameter integer ActEntries = 256,  // activations per file, power of two >= 2
+  parameter integer FillFlags = 3      // queue-fill thresholds for the CCU's stall, >= 2
 ) (
   input  wire                                          clk_i,
   input  wire                                          rst_ni,
@@ -44,10 +45,11 @@ module eie_pe #(
   input  wire                                          bcast_valid_i,
   input  wire [15:0]                                   bcast_j_i,
   input  wire [15:0]                                   bcast_a_i,
-  output wire                                          full_o,
-  output wire                                          nearly_o,
-  output wire                                          idle_o,     // state of the previous cycle
-  output wire                                          wb_busy_o,  // state of the previous cycle
+  // fill_o[k]: the activation queue holds QueueDepth - k or more elements (this cycle).
+  output wire [FillFlags-1:0]                          fill_o,
+  // State of the previous cycle: pipeline empty and leaf done; write-back busy.
+  output wire                                          idle_o,
+  output wire                                          wb_busy_o,
   output wire                                          err_o,
   output wire [7:0]                                    err_code_o,
   output wire [15:0]                                   err_col_o,
@@ -55,7 +57,6 @@ module eie_pe #(
   output wire                                          lz_valid_o,
   output wire [31:0]                                   lz_data_o,
   input  wire                                          lz_ready_i,
-  output wire                                          leaf_done_o,
   // Memory bus.
   input  wire                                          mb_valid_i,
   input  wire                                          mb_we_i,
@@ -78,7 +79,6 @@ module eie_pe #(
   localparam integer PVW = SW + 4;
   localparam integer QCW = $clog2(QueueDepth + 1);
   localparam [31:0] QDEPTH32 = QueueDepth;
-  localparam [31:0] QNEAR32 = QueueDepth - 1;
   localparam [31:0] PE_INDEX32 = PeIndex;
   localparam [1:0] SEL_ACT = 2'd0;
   localparam [1:0] SEL_PTR = 2'd1;
@@ -111,6 +111,7 @@ module eie_pe #(
   wire mb_spmat = mb_hit & (mb_sel_i == SEL_SPMAT);
 
   // ---------------------------------------------------------------- activation files
+  wire leaf_done;
   wire leaf_re;
   wire [AW-1:0] leaf_raddr;
   wire wb_act_we;
@@ -147,7 +148,7 @@ module eie_pe #(
     .valid_o(lz_valid_o),
     .data_o(lz_data_o),
     .ready_i(lz_ready_i),
-    .done_o(leaf_done_o)
+    .done_o(leaf_done)
   );
 
   // ---------------------------------------------------------------- activation queue
@@ -173,26 +174,26 @@ module eie_pe #(
     .count_o(q_count)
   );
 
-  // Registered fullness for the CCU's stall decision: "full" means no room for a broadcast
-  // in the next cycle, "nearly" means no room for two.
+  // Registered fill levels for the CCU's stall decision: fill[k] = the queue holds
+  // QueueDepth - k or more elements. A threshold at or below zero is always met.
   wire [QCW:0] q_count_next = {1'b0, q_count} + {{QCW{1'b0}}, bcast_valid_i & ~q_full} -
                               {{QCW{1'b0}}, q_pop & ~q_empty};
-  wire nearly_d;
-  generate
-    if (QueueDepth > 1) begin : g_nearly
-      assign nearly_d = (q_count_next >= QNEAR32[QCW:0]);
-    end else begin : g_nearly_always
-      assign nearly_d = 1'b1;
+  reg [FillFlags-1:0] fill_d, fill_q;
+  integer f;
+  always @* begin
+    for (f = 0; f < FillFlags; f = f + 1) begin
+      if (f >= QueueDepth) begin
+        fill_d[f] = 1'b1;
+      end else begin
+        fill_d[f] = ({{(31 - QCW){1'b0}}, q_count_next} >= QDEPTH32 - f);
+      end
     end
-  endgenerate
-  reg full_q, nearly_q;
+  end
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      full_q <= 1'b0;
-      nearly_q <= 1'b0;
+      fill_q <= {FillFlags{1'b0}};
     end else begin
-      full_q <= ~flush_i & (q_count_next >= QDEPTH32[QCW:0]);
-      nearly_q <= ~flush_i & nearly_d;
+      fill_q <= flush_i ? {FillFlags{1'b0}} : fill_d;
     end
   end
 
@@ -445,7 +446,7 @@ module eie_pe #(
       idle_q <= 1'b1;
       wb_busy_q <= 1'b0;
     end else begin
-      idle_q <= idle;
+      idle_q <= idle & leaf_done;
       wb_busy_q <= wb_busy;
     end
   end
@@ -522,8 +523,7 @@ module eie_pe #(
   wire unused_mb_addr = |mb_addr_i;
   /* verilator lint_on UNUSEDSIGNAL */
 
-  assign full_o = full_q;
-  assign nearly_o = nearly_q;
+  assign fill_o = fill_q;
   assign idle_o = idle_q;
   assign wb_busy_o = wb_busy_q;
   // The sparse-matrix reader's column is older than the pointer unit's.

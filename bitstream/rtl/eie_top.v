@@ -36,6 +36,9 @@ module eie_top #(
   localparam integer PAW = $clog2(PtrEntries);
   localparam integer LW = $clog2(MaxLayers);
   localparam integer LENW = AW + PW + 1;
+  // Register levels of the reductions over the PEs (groups of 8 per level).
+  localparam integer RL = (NumPes <= 8) ? 1 : ((NumPes <= 64) ? 2 : 3);
+  localparam integer FILLW = RL + 2;
 
   generate
     if (NumPes < 1 || NumPes > 256 || (NumPes & (NumPes - 1)) != 0 ||
@@ -118,8 +121,8 @@ module eie_top #(
   wire [7:0] mb_pe;
   wire [23:0] mb_addr;
   wire [31:0] mb_wdata;
-  reg mb_rvalid_q;
-  reg [31:0] mb_rdata_q;
+  wire mb_rvalid;
+  wire [31:0] mb_rdata;
 
   eie_regs #(
     .NumPes(NumPes),
@@ -163,8 +166,8 @@ module eie_top #(
     .mb_pe_o(mb_pe),
     .mb_addr_o(mb_addr),
     .mb_wdata_o(mb_wdata),
-    .mb_rvalid_i(mb_rvalid_q),
-    .mb_rdata_i(mb_rdata_q),
+    .mb_rvalid_i(mb_rvalid),
+    .mb_rdata_i(mb_rdata),
     .irq_o(irq_o)
   );
 
@@ -191,8 +194,7 @@ module eie_top #(
   wire bcast_valid;
   wire [15:0] bcast_j;
   wire [15:0] bcast_a;
-  wire [NumPes-1:0] pe_full;
-  wire [NumPes-1:0] pe_nearly;
+  wire [NumPes*FILLW-1:0] pe_fill;
   wire [NumPes-1:0] pe_idle;
   wire [NumPes-1:0] pe_wb_busy;
   wire [NumPes-1:0] pe_err;
@@ -201,7 +203,11 @@ module eie_top #(
   wire [NumPes-1:0] leaf_valid;
   wire [NumPes*32-1:0] leaf_data;
   wire [NumPes-1:0] leaf_ready;
-  wire [NumPes-1:0] leaf_done;
+  wire [FILLW-1:0] any_fill;
+  wire any_busy;
+  wire any_wb_busy;
+  wire err_valid;
+  wire [31:0] err_first;
   wire root_valid;
   wire [31:0] root_data;
   wire root_ready;
@@ -213,7 +219,8 @@ module eie_top #(
     .NumPes(NumPes),
     .PtrEntries(PtrEntries),
     .ActEntries(ActEntries),
-    .MaxLayers(MaxLayers)
+    .MaxLayers(MaxLayers),
+    .ReduceLevels(RL)
   ) u_ccu (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
@@ -258,14 +265,13 @@ module eie_top #(
     .bcast_valid_o(bcast_valid),
     .bcast_j_o(bcast_j),
     .bcast_a_o(bcast_a),
-    .pe_full_i(pe_full),
-    .pe_nearly_i(pe_nearly),
-    .pe_idle_i(pe_idle),
-    .pe_wb_busy_i(pe_wb_busy),
-    .leaf_done_i(leaf_done),
-    .pe_err_i(pe_err),
-    .pe_err_code_i(pe_err_code),
-    .pe_err_col_i(pe_err_col),
+    .any_fill_i(any_fill),
+    .any_busy_i(any_busy),
+    .any_wb_busy_i(any_wb_busy),
+    .err_valid_i(err_valid),
+    .err_pe_i(err_first[31:24]),
+    .err_code_i(err_first[23:16]),
+    .err_col_i(err_first[15:0]),
     .root_valid_i(root_valid),
     .root_data_i(root_data),
     .root_ready_o(root_ready),
@@ -299,7 +305,8 @@ module eie_top #(
         .QueueDepth(QueueDepth),
         .SpmatWords(SpmatWords),
         .PtrEntries(PtrEntries),
-        .ActEntries(ActEntries)
+        .ActEntries(ActEntries),
+        .FillFlags(FILLW)
       ) u_pe (
         .clk_i(clk_i),
         .rst_ni(rst_ni),
@@ -325,8 +332,7 @@ module eie_top #(
         .bcast_valid_i(bcast_valid),
         .bcast_j_i(bcast_j),
         .bcast_a_i(bcast_a),
-        .full_o(pe_full[k]),
-        .nearly_o(pe_nearly[k]),
+        .fill_o(pe_fill[k*FILLW +: FILLW]),
         .idle_o(pe_idle[k]),
         .wb_busy_o(pe_wb_busy[k]),
         .err_o(pe_err[k]),
@@ -335,7 +341,6 @@ module eie_top #(
         .lz_valid_o(leaf_valid[k]),
         .lz_data_o(leaf_data[k*32 +: 32]),
         .lz_ready_i(leaf_ready[k]),
-        .leaf_done_o(leaf_done[k]),
         .mb_valid_i(mb_valid),
         .mb_we_i(mb_we),
         .mb_sel_i(mb_sel),
@@ -348,24 +353,66 @@ module eie_top #(
     end
   endgenerate
 
-  // Memory-bus read data: only the addressed PE answers, the others give zero.
-  reg [31:0] rdata_or;
-  integer p;
-  always @* begin
-    rdata_or = 32'd0;
-    for (p = 0; p < NumPes; p = p + 1) begin
-      rdata_or = rdata_or | pe_rdata[p*32 +: 32];
+  // ---------------------------------------------------------------- reductions over the PEs
+  // Pipelined (eie_reduce_*), RL register levels, so no path crosses the array in one cycle.
+  wire [NumPes*2-1:0] pe_busy_flags;
+  wire [NumPes*32-1:0] pe_err_info;
+  wire [NumPes*33-1:0] pe_read;
+  genvar r;
+  generate
+    for (r = 0; r < NumPes; r = r + 1) begin : g_flags
+      localparam [7:0] PE_INDEX = r;
+      assign pe_busy_flags[r*2 +: 2] = {pe_wb_busy[r], ~pe_idle[r]};
+      assign pe_err_info[r*32 +: 32] = {PE_INDEX, pe_err_code[r*8 +: 8], pe_err_col[r*16 +: 16]};
+      // Only the addressed PE answers a bus read; the others give zero.
+      assign pe_read[r*33 +: 33] = {pe_rvalid[r], pe_rdata[r*32 +: 32]};
     end
-  end
+  endgenerate
 
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      mb_rvalid_q <= 1'b0;
-      mb_rdata_q <= 32'd0;
-    end else begin
-      mb_rvalid_q <= |pe_rvalid;
-      mb_rdata_q <= rdata_or;
-    end
-  end
+  eie_reduce_or #(
+    .Inputs(NumPes),
+    .Width(FILLW),
+    .Levels(RL)
+  ) u_red_fill (
+    .clk_i(clk_i),
+    .in_i(pe_fill),
+    .out_o(any_fill)
+  );
+
+  eie_reduce_or #(
+    .Inputs(NumPes),
+    .Width(2),
+    .Levels(RL)
+  ) u_red_busy (
+    .clk_i(clk_i),
+    .in_i(pe_busy_flags),
+    .out_o({any_wb_busy, any_busy})
+  );
+
+  eie_reduce_first #(
+    .Inputs(NumPes),
+    .Width(32),
+    .Levels(RL)
+  ) u_red_err (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .valid_i(pe_err),
+    .data_i(pe_err_info),
+    .valid_o(err_valid),
+    .data_o(err_first)
+  );
+
+  wire [32:0] read_any;
+  eie_reduce_or #(
+    .Inputs(NumPes),
+    .Width(33),
+    .Levels(RL)
+  ) u_red_read (
+    .clk_i(clk_i),
+    .in_i(pe_read),
+    .out_o(read_any)
+  );
+  assign mb_rvalid = read_any[32];
+  assign mb_rdata = read_any[31:0];
 endmodule
 `default_nettype wire
