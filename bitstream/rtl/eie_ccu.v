@@ -58,8 +58,7 @@ module eie_ccu #(
   output wire [$clog2(ActEntries)+$clog2(NumPes):0]  out_len_o,
   output wire [$clog2(PtrEntries)-1:0]               ptr_base_o,
   output wire [5:0]                                  shift_o,
-  output wire [47:0]                                 round_o,
-  output wire [48:0]                                 sat_mask_o,
+  output wire [47:0]                                 sat_mask_o,
   output wire                                        relu_o,
   output wire                                        compute_o,
   output wire                                        compute_start_o,
@@ -150,8 +149,7 @@ module eie_ccu #(
   reg relu_q, relu_d;
   reg bias_q, bias_d;
   reg [15:0] bias_act_q, bias_act_d;
-  reg [47:0] round_q, round_d;
-  reg [48:0] sat_mask_q, sat_mask_d;
+  reg [47:0] sat_mask_q, sat_mask_d;
   // Control.
   reg flush_q, flush_d;
   reg cnt_clr_q, cnt_clr_d;
@@ -182,17 +180,13 @@ module eie_ccu #(
     bad_shift_q <= bad_shift;
   end
 
-  // Requantization constants for a shift s: 2^(s-1) (0 for s = 0), and the bits s+15 .. 48.
-  // Each bit is a comparison with a constant, cheaper than two 64-bit shifters.
-  reg [47:0] round_c;
-  reg [48:0] mask_c;
+  // The saturation mask of a shift s: the accumulator bits s+15 .. 47. Each bit is a
+  // comparison with a constant.
+  reg [47:0] mask_c;
   integer b;
   always @* begin
-    for (b = 0; b < 49; b = b + 1) begin
+    for (b = 0; b < 48; b = b + 1) begin
       mask_c[b] = ({1'b0, shift_q[5:0]} + 7'd15 <= b[6:0]);
-      if (b < 48) begin
-        round_c[b] = (shift_q[5:0] != 6'd0) && (shift_q[5:0] - 6'd1 == b[5:0]);
-      end
     end
   end
 
@@ -273,7 +267,6 @@ module eie_ccu #(
     relu_d = relu_q;
     bias_d = bias_q;
     bias_act_d = bias_act_q;
-    round_d = round_q;
     sat_mask_d = sat_mask_q;
     flush_d = 1'b0;
     cnt_clr_d = 1'b0;
@@ -366,7 +359,6 @@ module eie_ccu #(
         endcase
       end
       S_CHECK: begin
-        round_d = round_c;
         sat_mask_d = mask_c;
         step_d = 5'd1;
         if (step_q == 5'd0) begin
@@ -491,8 +483,7 @@ module eie_ccu #(
       relu_q <= 1'b0;
       bias_q <= 1'b0;
       bias_act_q <= 16'd0;
-      round_q <= 48'd0;
-      sat_mask_q <= 49'd0;
+      sat_mask_q <= 48'd0;
       flush_q <= 1'b0;
       cnt_clr_q <= 1'b1;
       compute_start_q <= 1'b0;
@@ -528,7 +519,6 @@ module eie_ccu #(
       relu_q <= relu_d;
       bias_q <= bias_d;
       bias_act_q <= bias_act_d;
-      round_q <= round_d;
       sat_mask_q <= sat_mask_d;
       flush_q <= flush_d;
       cnt_clr_q <= cnt_clr_d;
@@ -634,7 +624,6 @@ module eie_ccu #(
   assign out_len_o = out_len_q[LENW-1:0];
   assign ptr_base_o = ptr_base_q[PAW-1:0];
   assign shift_o = shift_q[5:0];
-  assign round_o = round_q;
   assign sat_mask_o = sat_mask_q;
   assign relu_o = relu_q;
   assign compute_o = in_compute;

@@ -17,11 +17,11 @@ module eie_fifo #(
   output wire                         full_o,
   output wire [$clog2(Depth+1)-1:0]   count_o
 );
+  // Storage rounded up to a power of two (distributed RAM is 16 deep anyway), so the
+  // pointers wrap by themselves; fullness is by count.
   localparam integer PTRW = (Depth > 1) ? $clog2(Depth) : 1;
   localparam integer CNTW = $clog2(Depth + 1);
-  localparam [31:0] LAST32 = Depth - 1;
   localparam [31:0] DEPTH32 = Depth;
-  localparam [PTRW-1:0] LAST = LAST32[PTRW-1:0];
   localparam [CNTW-1:0] FULL_COUNT = DEPTH32[CNTW-1:0];
 
   generate
@@ -34,7 +34,7 @@ module eie_fifo #(
     end
   endgenerate
 
-  reg [Width-1:0] mem [0:Depth-1];
+  reg [Width-1:0] mem [0:(1 << PTRW)-1];
   reg [PTRW-1:0] rd_q, rd_d;
   reg [PTRW-1:0] wr_q, wr_d;
   reg [CNTW-1:0] count_q, count_d;
@@ -47,10 +47,10 @@ module eie_fifo #(
     wr_d = wr_q;
     count_d = count_q;
     if (do_push) begin
-      wr_d = (wr_q == LAST) ? {PTRW{1'b0}} : wr_q + 1'b1;
+      wr_d = wr_q + 1'b1;
     end
     if (do_pop) begin
-      rd_d = (rd_q == LAST) ? {PTRW{1'b0}} : rd_q + 1'b1;
+      rd_d = rd_q + 1'b1;
     end
     case ({do_push, do_pop})
       2'b10:   count_d = count_q + 1'b1;

@@ -35,8 +35,7 @@ module eie_pe #(
   input  wire [$clog2(ActEntries)+$clog2(NumPes):0]    out_len_i,
   input  wire [$clog2(PtrEntries)-1:0]                 ptr_base_i,
   input  wire [5:0]                                    shift_i,
-  input  wire [47:0]                                   round_i,
-  input  wire [48:0]                                   sat_mask_i,
+  input  wire [47:0]                                   sat_mask_i,
   input  wire                                          relu_i,
   input  wire                                          compute_i,
   input  wire                                          compute_start_i,
@@ -97,11 +96,24 @@ module eie_pe #(
     end
   endfunction
 
+  // Local copies of the layer's constants. The CCU sets them at least 20 cycles before a
+  // phase uses them and holds them through it; the copy keeps the long wires from the CCU
+  // out of the PE's logic paths.
   reg [AW:0] in_rows_q;
   reg [AW:0] out_rows_q;
+  reg src_file_q;
+  reg [PAW-1:0] ptr_base_q;
+  reg [5:0] shift_q;
+  reg [47:0] sat_mask_q;
+  reg relu_q;
   always @(posedge clk_i) begin
     in_rows_q <= rows_of(in_len_i);
     out_rows_q <= rows_of(out_len_i);
+    src_file_q <= src_file_i;
+    ptr_base_q <= ptr_base_i;
+    shift_q <= shift_i;
+    sat_mask_q <= sat_mask_i;
+    relu_q <= relu_i;
   end
 
   // ---------------------------------------------------------------- memory bus decode
@@ -125,10 +137,10 @@ module eie_pe #(
   ) u_act (
     .clk_i(clk_i),
     .we_i(io_mode_i ? (mb_act & mb_we_i) : wb_act_we),
-    .waddr_i(io_mode_i ? mb_addr_i[AW:0] : {~src_file_i, wb_act_waddr}),
+    .waddr_i(io_mode_i ? mb_addr_i[AW:0] : {~src_file_q, wb_act_waddr}),
     .wdata_i(io_mode_i ? mb_wdata_i[15:0] : wb_act_wdata),
     .re_i(io_mode_i ? (mb_act & ~mb_we_i) : leaf_re),
-    .raddr_i(io_mode_i ? mb_addr_i[AW:0] : {src_file_i, leaf_raddr}),
+    .raddr_i(io_mode_i ? mb_addr_i[AW:0] : {src_file_q, leaf_raddr}),
     .rdata_o(act_rdata)
   );
 
@@ -245,7 +257,7 @@ module eie_pe #(
     .clk_i(clk_i),
     .rst_ni(rst_ni),
     .flush_i(flush_i),
-    .ptr_base_i(ptr_base_i),
+    .ptr_base_i(ptr_base_q),
     .stop_i(stop),
     .q_valid_i(~q_empty),
     .q_j_i(q_head[31:16]),
@@ -422,10 +434,9 @@ module eie_pe #(
     .flush_i(flush_i),
     .start_i(wb_start_i),
     .rows_i(out_rows_q),
-    .shift_i(shift_i),
-    .round_i(round_i),
-    .sat_mask_i(sat_mask_i),
-    .relu_i(relu_i),
+    .shift_i(shift_q),
+    .sat_mask_i(sat_mask_q),
+    .relu_i(relu_q),
     .acc_re_o(wb_re),
     .acc_raddr_o(wb_raddr),
     .acc_rdata_i(acc_rdata),

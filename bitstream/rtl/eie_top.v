@@ -185,8 +185,7 @@ module eie_top #(
   wire [LENW-1:0] out_len;
   wire [PAW-1:0] ptr_base;
   wire [5:0] shift;
-  wire [47:0] round;
-  wire [48:0] sat_mask;
+  wire [47:0] sat_mask;
   wire relu;
   wire compute;
   wire compute_start;
@@ -256,7 +255,6 @@ module eie_top #(
     .out_len_o(out_len),
     .ptr_base_o(ptr_base),
     .shift_o(shift),
-    .round_o(round),
     .sat_mask_o(sat_mask),
     .relu_o(relu),
     .compute_o(compute),
@@ -323,7 +321,6 @@ module eie_top #(
         .out_len_i(out_len),
         .ptr_base_i(ptr_base),
         .shift_i(shift),
-        .round_i(round),
         .sat_mask_i(sat_mask),
         .relu_i(relu),
         .compute_i(compute),

@@ -524,6 +524,20 @@ void test_random(Bus& bus, Rng& r) {
     std::vector<Layer> ls = {l};
     run_program(bus, ls, std::vector<int16_t>(20, 32767), "saturating");
   }
+  for (uint32_t shift : {13u, 16u, 24u, 30u, 39u, 47u}) {
+    // Large sums and every coarse shift step of the requantizer, rounding both signs.
+    Layer l = random_layer(r, 24, 11, 0.9, true);
+    l.shift = shift;
+    l.relu = false;
+    l.bias_act = 16384;
+    for (int c = 1; c < 16; c++) l.codebook[c] = int16_t(c * 4369 - 32768 * (c & 1));
+    std::vector<Layer> ls = {l};
+    std::vector<int16_t> in = input(24, 1.0);
+    for (auto& x : in) x = int16_t(x | 0x4000);
+    char name[40];
+    std::snprintf(name, sizeof name, "shift %u", shift);
+    run_program(bus, ls, in, name);
+  }
   {
     // Single row, single column, both with bias.
     std::vector<Layer> ls = {random_layer(r, 1, 1, 1.0, true)};
