@@ -7,7 +7,8 @@
 //!   from it by [`verilog::write_header`]);
 //! - [`fixed`]: the fixed-point arithmetic, which defines the bits the RTL must produce;
 //! - [`image`]: the compressed-model image, a stream of bounded, self-describing records that
-//!   firmware with a few KiB of RAM can decode.
+//!   firmware with a few KiB of RAM can decode;
+//! - [`protocol`]: the messages and framing of the host <-> firmware link.
 //!
 //! The crate is `no_std` and never allocates.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -17,6 +18,7 @@
 pub mod fixed;
 pub mod geometry;
 pub mod image;
+pub mod protocol;
 pub mod regs;
 pub mod verilog;
 
