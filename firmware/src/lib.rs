@@ -10,6 +10,9 @@
 //! that geometry before writing anything, writes it, and activates it only once its integrity
 //! check passed. [`Eie::run`] runs the layer program on one input vector.
 //!
+//! [`server::Server`] answers the host's requests (`eie_memmap::protocol`) over a UART or any
+//! other byte stream, staging uploads and committing only verified images.
+//!
 //! Every register offset, window address and field comes from `eie-memmap`; nothing here
 //! restates one. The driver never allocates and never panics on bad input or bad hardware:
 //! every failure is an [`Error`].
@@ -22,6 +25,7 @@ mod error;
 mod loader;
 mod log;
 mod mmio;
+pub mod server;
 
 pub use driver::{Eie, ModelInfo, PeCounters, RunStats, DEFAULT_POLL_US};
 pub use error::{Error, Result};

@@ -253,8 +253,11 @@ pub struct Inference<'a> {
     pub bcast_stalls: u32,
     /// Cycles of each layer (`LAYER_CYCLES`).
     pub layer_cycles: heapless::Vec<u32, { geometry::MAX_LAYERS as usize }>,
-    /// Firmware timer ticks from the request's last byte to the response's first, at
-    /// [`Identity::timer_hz`] (0 without a timer).
+    /// Firmware timer ticks from the request frame's first byte to its delimiter: receiving
+    /// it over the link, at [`Identity::timer_hz`] (0 without a timer).
+    pub rx_ticks: u64,
+    /// Firmware timer ticks from the request's delimiter until the response is ready to be
+    /// encoded: decoding, checks, the run and reading the results back.
     pub firmware_ticks: u64,
     /// Firmware timer ticks spent waiting for the accelerator (part of `firmware_ticks`).
     pub accel_ticks: u64,
@@ -320,9 +323,7 @@ pub enum Fault<'a> {
     },
     /// The staged image fails the image decoder's checks (format, order, its own CRC).
     InvalidImage {
-        /// Byte position the decoder reached.
-        at: u64,
-        /// What is wrong.
+        /// What is wrong, and where.
         reason: &'a str,
     },
     /// The image was encoded for another build, or needs more than this one has.
@@ -432,7 +433,7 @@ impl core::fmt::Display for Fault<'_> {
                 f,
                 "upload CRC-32 {computed:#010x}, announced {expected:#010x}"
             ),
-            Fault::InvalidImage { at, reason } => write!(f, "image refused at byte {at}: {reason}"),
+            Fault::InvalidImage { reason } => write!(f, "image refused: {reason}"),
             Fault::Geometry {
                 field,
                 image,
@@ -848,6 +849,7 @@ mod tests {
             cycles: u32::MAX,
             bcast_stalls: u32::MAX,
             layer_cycles,
+            rx_ticks: u64::MAX,
             firmware_ticks: u64::MAX,
             accel_ticks: u64::MAX,
         });
