@@ -463,6 +463,9 @@ module eie_pe #(
   end
 
   // ---------------------------------------------------------------- counters
+  // A starvation bubble is a compute cycle in which the arithmetic unit gets no entry while
+  // the activation queue is empty: the paper's load-balance loss, including the tail in
+  // which a PE that finished its columns waits for the others.
   // Cleared synchronously by the CCU (held during reset and at START), so the flip-flops
   // need no asynchronous reset next to the clear.
   reg [31:0] entries_q, busy_q, starved_q, qfull_q;
@@ -475,7 +478,7 @@ module eie_pe #(
     end else begin
       entries_q <= entries_q + {28'd0, entries};
       busy_q <= busy_q + {31'd0, e_valid};
-      starved_q <= starved_q + {31'd0, compute_i & idle};
+      starved_q <= starved_q + {31'd0, compute_i & q_empty & ~e_valid};
       qfull_q <= qfull_q + {31'd0, compute_i & q_full};
     end
   end

@@ -118,7 +118,7 @@ pub const PE_COUNTER_STRIDE: u32 = 0x10;
 pub const PE_ENTRIES: u32 = 0x0;
 /// Counter: cycles the PE's arithmetic unit did work.
 pub const PE_BUSY: u32 = 0x4;
-/// Counter: compute cycles the PE starved (empty queue, nothing in flight).
+/// Counter: compute cycles the PE starved (no entry for the arithmetic unit, empty queue).
 pub const PE_STARVED: u32 = 0x8;
 /// Counter: cycles the PE's queue was full.
 pub const PE_QUEUE_FULL: u32 = 0xC;

@@ -476,7 +476,12 @@ void run_program(Bus& bus, std::vector<Layer>& layers, const std::vector<int16_t
   for (uint32_t k = 0; k < NUM_PES; k++) {
     entries += bus.ok_read(COUNTER_BASE + k * 16 + 0);
     busy += bus.ok_read(COUNTER_BASE + k * 16 + 4);
-    starved += bus.ok_read(COUNTER_BASE + k * 16 + 8);
+    uint32_t pe_busy = bus.ok_read(COUNTER_BASE + k * 16 + 4);
+    uint32_t pe_starved = bus.ok_read(COUNTER_BASE + k * 16 + 8);
+    starved += pe_starved;
+    // A bubble is a cycle without an entry, so the two never overlap.
+    CHECK(uint64_t(pe_busy) + pe_starved <= cycles, "%s: PE %u BUSY %u + STARVED %u > %u cycles",
+          what, k, pe_busy, pe_starved, cycles);
   }
   std::printf("  %-34s %2zu layers, %6zu entries, %7u cycles, %6llu MACs, starved %llu\n", what,
               layers.size(), img.total_entries(), cycles, (unsigned long long)busy,
