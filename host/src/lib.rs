@@ -25,6 +25,7 @@ pub mod demo;
 pub mod encode;
 mod error;
 pub mod import;
+pub mod link;
 pub mod model;
 pub mod npy;
 pub mod reference;

@@ -2,6 +2,8 @@
 //! RTL must meet (zero runs, empty columns, saturation, full density), fixed simulator builds,
 //! and the comparison of the RTL with the fixed-point reference, bit for bit.
 
+pub mod link;
+
 use eie::encode::{self, Formats, LayerCodes};
 use eie::model::Model;
 use eie::reference::run_fixed;
