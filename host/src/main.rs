@@ -22,8 +22,11 @@ cli::commands! {
     Inspect(inspect),
     /// Run the fixed-point (bit-exact) or float reference on input vectors.
     Infer(infer),
-    /// Run an image on the simulated accelerator and check it against the reference.
+    /// Run an image on the simulated accelerator, the simulated SoC or a board, and check it
+    /// against the reference.
     Run(run),
+    /// Ask the firmware on the simulated SoC or a board what it is and what it holds.
+    Board(board),
     /// Train LeNet-300-100 on MNIST, compress it, run the test split on the simulated EIE.
     Demo(demo),
     /// Run the paper's nine benchmark layers on the simulated RTL beside CPU baselines.

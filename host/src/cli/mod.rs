@@ -2,6 +2,7 @@
 //! the progress bar, and the report table.
 
 pub mod bench;
+pub mod board;
 pub mod compress;
 pub mod demo;
 pub mod infer;

@@ -1,21 +1,69 @@
-//! `eie run`: loads an image with the firmware driver into the simulated accelerator, runs
-//! every input vector, writes the outputs and checks them against the fixed-point reference.
+//! `eie run`: loads an image into the accelerator (the simulated RTL through the driver, or
+//! the firmware on the simulated SoC or a board over its link), runs every input vector, writes
+//! the outputs and checks them against the fixed-point reference.
 
 use super::{emit, json, Bar, Failure};
 use eie::compress::Progress;
 use eie::model::Model;
 use eie::npy;
 use eie::reference::run_fixed;
-use eie::target::{sim_geometry, SimTarget};
+use eie::target::{
+    sim_geometry, Inference, Latency, RemoteTarget, SimTarget, SocSimOptions, TargetSpec,
+};
 use eie_bitstream::SimConfig;
+use eie_firmware::PeCounters;
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// Where the image runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Target {
-    /// The RTL simulated by Verilator, loaded by the firmware driver over AXI4-Lite.
-    Sim,
+/// Where and how the SoC simulation starts (for `--target soc-sim`).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct SocArgs {
+    /// Firmware ROM image for soc-sim (default: `.cache/soc/sim/eie-fw.bin`).
+    #[arg(long)]
+    pub firmware: Option<PathBuf>,
+    /// SoC build folder for soc-sim (default: `$EIE_SOC_BUILD` or `.cache/soc/sim`).
+    #[arg(long)]
+    pub soc_build: Option<PathBuf>,
+}
+
+impl SocArgs {
+    /// The options these arguments choose.
+    pub fn options(&self) -> SocSimOptions {
+        let mut opts = SocSimOptions::default();
+        if let Some(build) = &self.soc_build {
+            opts.firmware = build.join("eie-fw.bin");
+            opts.build = build.clone();
+        }
+        if let Some(fw) = &self.firmware {
+            opts.firmware = fw.clone();
+        }
+        opts
+    }
+}
+
+/// The target `eie run` drives.
+enum Runner {
+    Sim(Box<SimTarget>),
+    Remote(Box<RemoteTarget>),
+}
+
+impl Runner {
+    fn infer(&mut self, x: &[i16]) -> Result<(Inference, Option<Latency>), Failure> {
+        Ok(match self {
+            Runner::Sim(t) => (t.infer(x)?, None),
+            Runner::Remote(t) => {
+                let (inference, latency) = t.infer(x)?;
+                (inference, Some(latency))
+            }
+        })
+    }
+
+    fn pe_counters(&mut self) -> Result<Vec<PeCounters>, Failure> {
+        Ok(match self {
+            Runner::Sim(t) => t.pe_counters()?,
+            Runner::Remote(t) => t.pe_counters()?,
+        })
+    }
 }
 
 /// Run an image on the accelerator and check it bit for bit against the reference.
@@ -30,10 +78,14 @@ pub struct Args {
     /// Outputs to write: .npy of shape [batch, out].
     #[arg(short, long)]
     output: PathBuf,
-    /// Where to run.
-    #[arg(long, value_enum, default_value_t = Target::Sim)]
-    target: Target,
-    /// PE count of the simulated build (default: the image's; another must refuse the image).
+    /// Where to run: `sim` (the RTL through the driver), `soc-sim` (the simulated SoC running
+    /// the firmware), `serial:<port>[@baud]` (a board), `tcp:<host>:<port>` (a UART on a socket).
+    #[arg(long, default_value = "sim")]
+    target: TargetSpec,
+    #[command(flatten)]
+    soc: SocArgs,
+    /// PE count of the simulated build (sim only; default: the image's; another must refuse
+    /// the image).
     #[arg(long)]
     pes: Option<u32>,
     /// Write int16 values instead of real numbers.
@@ -47,10 +99,22 @@ pub struct Args {
     axi_seed: Option<u64>,
 }
 
+/// Mean round trip of one inference over the link, in firmware timer ticks (CPU cycles).
+#[derive(Serialize)]
+struct MeanLatency {
+    timer_hz: u32,
+    uart_in: u64,
+    uart_out: u64,
+    firmware: u64,
+    driver_run: u64,
+    accelerator: u64,
+    total: u64,
+}
+
 /// What one `eie run` did.
 #[derive(Serialize)]
 struct Summary {
-    target: &'static str,
+    target: String,
     geometry: eie_memmap::Geometry,
     inputs: usize,
     output_len: u32,
@@ -64,6 +128,8 @@ struct Summary {
     pe_utilisation: Vec<f64>,
     /// True when every output equals the fixed-point reference.
     matches_reference: bool,
+    /// Over a link: where the time of an inference went (mean over the inputs).
+    latency: Option<MeanLatency>,
 }
 
 impl Args {
@@ -73,20 +139,43 @@ impl Args {
             .map_err(|e| Failure::new(format!("'{}': {e}", self.image.display())))?;
         let model = Model::from_image(&image).map_err(|e| e.with_path(&self.image))?;
         let inputs = super::inputs(&model, npy::read_batch(&self.input)?)?.fixed;
-        let geometry = sim_geometry(&model.header.needs, self.pes);
-        let config = SimConfig {
-            seed: self.axi_seed.unwrap_or(0),
-            axi_delays: self.axi_seed.is_some(),
-            ..SimConfig::new(geometry)
-        };
         let bar = Bar::new();
-        bar.begin(inputs.len() as u64 + 1);
-        bar.step("building and loading the simulated accelerator");
-        let mut target = SimTarget::new(&config)?;
-        target.load(&image)?;
+        let (mut target, geometry, timer_hz) = match &self.target {
+            TargetSpec::Sim => {
+                let geometry = sim_geometry(&model.header.needs, self.pes);
+                let config = SimConfig {
+                    seed: self.axi_seed.unwrap_or(0),
+                    axi_delays: self.axi_seed.is_some(),
+                    ..SimConfig::new(geometry)
+                };
+                bar.begin(inputs.len() as u64 + 1);
+                bar.step("building and loading the simulated accelerator");
+                let mut target = SimTarget::new(&config)?;
+                target.load(&image)?;
+                (Runner::Sim(Box::new(target)), geometry, 0)
+            }
+            spec => {
+                if self.pes.is_some() || self.axi_seed.is_some() {
+                    return Err(Failure::new(format!(
+                        "--pes and --axi-seed apply to the sim target, not {spec}"
+                    )));
+                }
+                bar.spin(&format!("connecting to {spec}"));
+                let mut target = RemoteTarget::connect(spec, &self.soc.options())?;
+                let geometry = *target.geometry();
+                let timer_hz = target.identity().timer_hz;
+                bar.end();
+                let upload = upload_bar(image.len() as u64);
+                let loaded = target.load(&image, &mut |n| upload.set_position(n));
+                upload.finish_and_clear();
+                loaded?;
+                bar.begin(inputs.len() as u64 + 1);
+                (Runner::Remote(Box::new(target)), geometry, timer_hz)
+            }
+        };
         let mut outputs = Vec::with_capacity(inputs.len());
         let mut summary = Summary {
-            target: "sim",
+            target: self.target.to_string(),
             geometry,
             inputs: inputs.len(),
             output_len: model.header.output_len,
@@ -95,10 +184,12 @@ impl Args {
             pe_busy: Vec::new(),
             pe_utilisation: Vec::new(),
             matches_reference: true,
+            latency: None,
         };
+        let mut latencies = Vec::new();
         for (n, x) in inputs.iter().enumerate() {
             bar.step(&format!("input {n}"));
-            let run = target.infer(x)?;
+            let (run, latency) = target.infer(x)?;
             let expected = run_fixed(&model, x)?;
             if let Some(i) = (0..expected.len()).find(|&i| run.output[i] != expected[i]) {
                 return Err(Failure::new(format!(
@@ -106,12 +197,21 @@ impl Args {
                     run.output[i], expected[i]
                 )));
             }
+            if run.output.len() != expected.len() {
+                return Err(Failure::new(format!(
+                    "mismatch: input {n}: {} outputs, reference {}",
+                    run.output.len(),
+                    expected.len()
+                )));
+            }
             for (total, &c) in summary.layer_cycles.iter_mut().zip(&run.stats.layer_cycles) {
                 *total += u64::from(c);
             }
             summary.cycles.push(run.stats.cycles);
+            latencies.extend(latency);
             outputs.push(run.output);
         }
+        summary.latency = mean_latency(&latencies, timer_hz);
         let counters = target.pe_counters()?;
         let last = f64::from(summary.cycles.last().copied().unwrap_or(0).max(1));
         summary.pe_busy = counters.iter().map(|c| c.busy).collect();
@@ -135,8 +235,8 @@ fn render(s: &Summary, args: &Args) -> String {
     use std::fmt::Write;
     let g = &s.geometry;
     let mut out = format!(
-        "target sim: {} PEs, queue depth {}, {} inputs\n",
-        g.num_pes, g.queue_depth, s.inputs
+        "target {}: {} PEs, queue depth {}, {} inputs\n",
+        s.target, g.num_pes, g.queue_depth, s.inputs
     );
     let runs = s.inputs.max(1) as u64;
     for (l, c) in s.layer_cycles.iter().enumerate() {
@@ -157,6 +257,14 @@ fn render(s: &Summary, args: &Args) -> String {
             100.0 * max
         );
     }
+    if let Some(l) = &s.latency {
+        let _ = writeln!(
+            out,
+            "round trip per inference (mean, timer cycles at {} Hz): {} = UART in {} + \
+             UART out {} (estimated) + firmware {} + driver run {} (accelerator {})",
+            l.timer_hz, l.total, l.uart_in, l.uart_out, l.firmware, l.driver_run, l.accelerator
+        );
+    }
     let _ = writeln!(
         out,
         "outputs equal the fixed-point reference bit for bit\nwrote '{}': [{}, {}] {}",
@@ -166,4 +274,32 @@ fn render(s: &Summary, args: &Args) -> String {
         if args.raw { "int16" } else { "f32" }
     );
     out
+}
+
+fn mean_latency(all: &[Latency], timer_hz: u32) -> Option<MeanLatency> {
+    if all.is_empty() {
+        return None;
+    }
+    let n = all.len() as u64;
+    let mean = |f: fn(&Latency) -> u64| all.iter().map(f).sum::<u64>() / n;
+    Some(MeanLatency {
+        timer_hz,
+        uart_in: mean(|l| l.uart_in),
+        uart_out: mean(|l| l.uart_out),
+        firmware: mean(|l| l.firmware),
+        driver_run: mean(|l| l.driver_run),
+        accelerator: mean(|l| l.accelerator),
+        total: mean(Latency::total),
+    })
+}
+
+/// A progress bar in bytes for an upload, on standard error (drawn only on a terminal).
+pub fn upload_bar(len: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    let style = indicatif::ProgressStyle::with_template(
+        "uploading [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} ({bytes_per_sec})",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
 }
