@@ -4,9 +4,10 @@
 //!
 //! Writes to `OUT_DIR`:
 //! - `soc.rs`: every CSR register (`CSR_<NAME>`), CSR block (`CSR_BASE_<NAME>`) and memory
-//!   region (`MEM_<NAME>_BASE`, `MEM_<NAME>_SIZE`), the system clock (`CLOCK_FREQUENCY_HZ`),
-//!   the identifier string's location, and the SDRAM initialisation sequence when the SoC has
-//!   SDRAM (`SDRAM_INIT`, from `sdram_init.csv` beside `csr.csv`);
+//!   region (`MEM_<NAME>_BASE`, `MEM_<NAME>_SIZE`), the system and accelerator clocks
+//!   (`CLOCK_FREQUENCY_HZ`, `EIE_CLOCK_FREQUENCY_HZ`), the platform name, and the SDRAM
+//!   initialisation sequence when the SoC has SDRAM (`SDRAM_INIT`, from `sdram_init.csv`
+//!   beside `csr.csv`; the `soc_sdram` cfg is set then);
 //! - `memory.x` for riscv-rt: code and read-only data in ROM, data, bss and stack in SRAM (main
 //!   RAM is left to the firmware's staging buffer).
 //!
@@ -130,19 +131,23 @@ fn generate(build: &Path, out: &Path) -> Result<(), String> {
         "timer0_en",
         "timer0_update_value",
         "timer0_value",
+        "timer0_uptime_latch",
+        "timer0_uptime_cycles",
         "ctrl_reset",
-        "ctrl_bus_errors",
     ] {
         need(&format!("CSR {r}"), soc.registers.contains_key(r))?;
     }
     for m in ["rom", "sram", "main_ram", "eie"] {
         need(&format!("memory region {m}"), soc.regions.contains_key(m))?;
     }
-    let clock = soc
-        .constants
-        .get("config_clock_frequency")
-        .and_then(|v| parse_int(v))
-        .ok_or_else(|| format!("{} has no config_clock_frequency", csv.display()))?;
+    let constant = |name: &str| {
+        soc.constants
+            .get(name)
+            .and_then(|v| parse_int(v))
+            .ok_or_else(|| format!("{} has no constant {name}", csv.display()))
+    };
+    let clock = constant("config_clock_frequency")?;
+    let eie_clock = constant("eie_clock_frequency")?;
 
     let mut rs = String::new();
     let _ = writeln!(
@@ -162,6 +167,7 @@ fn generate(build: &Path, out: &Path) -> Result<(), String> {
         let _ = writeln!(rs, "pub const MEM_{n}_SIZE: usize = {size:#x};");
     }
     let _ = writeln!(rs, "pub const CLOCK_FREQUENCY_HZ: u32 = {clock};");
+    let _ = writeln!(rs, "pub const EIE_CLOCK_FREQUENCY_HZ: u32 = {eie_clock};");
     let platform = soc
         .constants
         .get("config_platform_name")

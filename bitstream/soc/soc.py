@@ -151,7 +151,7 @@ class EieCore(LiteXModule):
         self.specials += MultiReg(irq, self.ev.done.trigger, odomain="sys")
 
 
-def add_eie(soc, params: dict[str, int]) -> None:
+def add_eie(soc, params: dict[str, int], eie_clk_hz: int) -> None:
     soc.eie = EieCore(soc.platform, params)
     soc.bus.add_slave(
         "eie",
@@ -161,6 +161,7 @@ def add_eie(soc, params: dict[str, int]) -> None:
     soc.irq.add("eie", use_loc_if_exists=True)
     for k, v in params.items():
         soc.add_constant(f"EIE_{k.upper()}", v)
+    soc.add_constant("EIE_CLOCK_FREQUENCY", int(eie_clk_hz))
 
 
 def soc_kwargs(args, rom_init: list[int]) -> dict:
@@ -175,6 +176,8 @@ def soc_kwargs(args, rom_init: list[int]) -> dict:
         with_uart=True,
         uart_baudrate=UART_BAUD,
         with_timer=True,
+        # A 64-bit cycle counter (timer0_uptime_*) for the firmware's timestamps.
+        timer_uptime=True,
         with_ctrl=True,
         ident="EIE SoC",
         ident_version=True,
@@ -214,7 +217,7 @@ def sim_soc(args):
                 integrated_main_ram_size=MEMORY["sim_main_ram"],
                 **kwargs,
             )
-            add_eie(self, args.params)
+            add_eie(self, args.params, args.eie_clk_hz)
 
     soc = SimSoC()
     config = SimConfig()
@@ -338,7 +341,7 @@ def ulx3s_soc(args):
                 size=0x4000_0000,
                 l2_cache_size=8192,
             )
-            add_eie(self, args.params)
+            add_eie(self, args.params, args.eie_clk_hz)
 
     return Ulx3sSoC()
 

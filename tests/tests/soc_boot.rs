@@ -1,9 +1,11 @@
 //! The simulated LiteX SoC boots the real firmware: `./x soc firmware sim` builds the SoC and
 //! `eie-fw` when they are out of date, `bitstream/soc/run_sim.py` starts the simulation, and
-//! the firmware's report arriving over the UART socket is checked against the SoC's build
-//! (`csr.csv`): the main RAM, the accelerator's identity and geometry, no bus errors, and then
-//! bytes sent to the UART coming back unchanged.
+//! the firmware's answers over the UART socket are checked against the SoC's build
+//! (`csr.csv`): the accelerator's identity and geometry, both clocks, the staging buffer in
+//! main RAM, and its status before any model is loaded.
 
+use eie_memmap::protocol::{self, ModelState, Request, Response};
+use eie_memmap::regs;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -30,13 +32,22 @@ fn build_firmware() -> PathBuf {
     PathBuf::from(stdout.lines().last().expect("it prints the image's path"))
 }
 
-/// The `constant` rows of the SoC's csr.csv.
-fn soc_constants(build: &Path) -> HashMap<String, String> {
+/// The `constant` and `memory_region` rows of the SoC's csr.csv: name -> value (constants)
+/// or name -> size (regions).
+fn soc_csv(build: &Path) -> HashMap<String, u64> {
     let csv = std::fs::read_to_string(build.join("csr.csv")).expect("read csr.csv");
+    let int = |s: &str| match s.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    };
     csv.lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (f.len() >= 3 && f[0] == "constant").then(|| (f[1].to_string(), f[2].to_string()))
+            match f.as_slice() {
+                ["constant", name, value, ..] => Some((name.to_string(), int(value)?)),
+                ["memory_region", name, _, size, ..] => Some((format!("{name}_size"), int(size)?)),
+                _ => None,
+            }
         })
         .collect()
 }
@@ -82,73 +93,72 @@ fn start(rom: &Path) -> Sim {
     Sim { child, uart }
 }
 
-/// Reads until `end` arrives; the text before it.
-fn read_until(uart: &mut TcpStream, end: &str) -> String {
-    let mut text = Vec::new();
+/// Sends `request` as one frame (after a delimiter) and returns the next frame's bytes.
+fn exchange(uart: &mut TcpStream, seq: u16, request: &Request<'_>) -> Vec<u8> {
     let mut buf = [0u8; 256];
-    while !String::from_utf8_lossy(&text).contains(end) {
-        let n = uart.read(&mut buf).expect("read the UART");
-        assert!(
-            n > 0,
-            "the sim closed the UART after {:?}",
-            String::from_utf8_lossy(&text)
-        );
-        text.extend_from_slice(&buf[..n]);
+    let frame = protocol::encode(seq, request, &mut buf).expect("encode the request");
+    let mut wire = vec![protocol::DELIMITER];
+    wire.extend_from_slice(frame);
+    uart.write_all(&wire).expect("write the UART");
+    let mut frame = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        uart.read_exact(&mut byte)
+            .unwrap_or_else(|e| panic!("read the UART after {frame:?}: {e}"));
+        match byte[0] {
+            protocol::DELIMITER if frame.is_empty() => {}
+            protocol::DELIMITER => return frame,
+            b => frame.push(b),
+        }
     }
-    String::from_utf8(text).expect("the report is text")
 }
 
 #[test]
-fn firmware_boots_on_the_simulated_soc_and_reports_the_hardware() {
+fn firmware_boots_on_the_simulated_soc_and_identifies_the_hardware() {
     let rom = build_firmware();
     let build = rom.parent().expect("the image is in the build folder");
-    let c = soc_constants(build);
+    let c = soc_csv(build);
     let mut sim = start(&rom);
 
-    let report = read_until(&mut sim.uart, "ready\r\n");
-    let lines: Vec<&str> = report.lines().map(str::trim_end).collect();
-    let find = |prefix: &str| {
-        lines
-            .iter()
-            .find(|l| l.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no {prefix:?} line in {report:?}"))
-            .to_string()
+    let mut frame = exchange(&mut sim.uart, 1, &Request::Identify);
+    let (seq, response) = protocol::decode_in_place::<Response<'_>>(&mut frame)
+        .unwrap_or_else(|e| panic!("the answer to Identify is no frame: {e:?}"));
+    assert_eq!(seq, 1);
+    let Response::Identity(id) = response else {
+        panic!("Identify answered with {response:?}");
     };
-
-    let banner = find("eie-fw ");
-    assert!(
-        banner.contains(&format!(
-            "{} MHz system clock",
-            c["config_clock_frequency"].parse::<u64>().unwrap() / 1_000_000
-        )),
-        "{banner}"
-    );
-    assert!(banner.contains("EIE SoC"), "{banner}");
-    let ram = find("main RAM: ");
-    assert!(ram.ends_with("address and data lines ok"), "{ram}");
-    let geometry = format!(
-        "geometry pes={} queue_depth={} spmat_words={} ptr_entries={} act_entries={} max_layers={}",
-        c["eie_numpes"],
-        c["eie_queuedepth"],
-        c["eie_spmatwords"],
-        c["eie_ptrentries"],
-        c["eie_actentries"],
-        c["eie_maxlayers"]
-    );
+    assert_eq!(id.protocol, protocol::VERSION);
+    assert_eq!(id.firmware, env!("CARGO_PKG_VERSION"));
+    assert_eq!(id.hw_version, regs::VERSION_VALUE);
+    let g = id.geometry;
     assert_eq!(
-        find("eie: "),
-        format!("eie: id EIE1 at 0x80000000, {geometry}")
+        [g.num_pes, g.queue_depth, g.spmat_words, g.ptr_entries, g.act_entries, g.max_layers].map(u64::from),
+        [
+            c["eie_numpes"],
+            c["eie_queuedepth"],
+            c["eie_spmatwords"],
+            c["eie_ptrentries"],
+            c["eie_actentries"],
+            c["eie_maxlayers"]
+        ],
+        "the geometry the hardware reports is the SoC's build"
     );
-    assert_eq!(find("bus errors: "), "bus errors: 0");
+    assert_eq!(u64::from(id.timer_hz), c["config_clock_frequency"]);
+    assert_eq!(u64::from(id.accel_hz), c["eie_clock_frequency"]);
+    assert_eq!(u64::from(id.capacity.staging), c["main_ram_size"]);
+    assert!(id.capacity.staging >= 256 * 1024, "{:?}", id.capacity);
 
-    // Every byte value, in chunks larger than the UART's FIFOs, comes back unchanged.
-    let sent: Vec<u8> = (0..3u32)
-        .flat_map(|round| (0..=255u8).map(move |b| b.wrapping_mul(7).wrapping_add(round as u8)))
-        .collect();
-    sim.uart.write_all(&sent).expect("write the UART");
-    let mut echoed = vec![0u8; sent.len()];
-    sim.uart.read_exact(&mut echoed).expect("read the echo");
-    assert_eq!(echoed, sent);
+    let mut frame = exchange(&mut sim.uart, 2, &Request::Status);
+    let (seq, response) =
+        protocol::decode_in_place::<Response<'_>>(&mut frame).expect("a Status frame");
+    assert_eq!(seq, 2);
+    let Response::Status(status) = response else {
+        panic!("Status answered with {response:?}");
+    };
+    assert_eq!(status.model, ModelState::None);
+    assert_eq!(status.requests, 2);
+    assert_eq!(status.bad_frames, 0);
+    assert_eq!(status.axi_errors, Some(0));
 
     // Closing the connection ends the simulation.
     let Sim { child, uart } = &mut sim;

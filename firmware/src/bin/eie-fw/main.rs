@@ -1,17 +1,12 @@
 //! `eie-fw`: the firmware of the LiteX EIE SoC (bitstream/soc). It runs from ROM on the soft
-//! RISC-V CPU, brings up the main RAM, finds the accelerator, and reports on the UART:
+//! RISC-V CPU, brings up the main RAM (the SDRAM on a board) and checks it, finds the
+//! accelerator, and then serves the host's requests (`eie_memmap::protocol`) on the UART with
+//! `eie_firmware::server`, staging model images in the main RAM. A panic (a failed RAM check
+//! or an accelerator the driver refuses included) is reported to the host as a `Panic` frame,
+//! then the SoC resets.
 //!
-//! ```text
-//! eie-fw <version> on <LiteX identifier>, <MHz> MHz system clock
-//! main RAM: <KiB> KiB at 0x<base>, address and data lines ok
-//! eie: id EIE1 version <v>, geometry pes=.. queue_depth=.. spmat_words=.. ptr_entries=.. act_entries=.. max_layers=..
-//! ready
-//! ```
-//!
-//! then echoes every byte it receives. A panic prints `panic: <message>` and resets the SoC.
-//!
-//! Build: `EIE_SOC_BUILD=.cache/soc/sim cargo build -p eie-firmware --release
-//! --target riscv32imac-unknown-none-elf --features soc --bin eie-fw` (`./x soc firmware`).
+//! Build: `./x soc firmware [sim|ulx3s]` (EIE_SOC_BUILD names the SoC build whose csr.csv gives
+//! the addresses; see `firmware/build.rs`).
 #![no_std]
 #![no_main]
 
@@ -21,24 +16,10 @@ mod soc;
 mod timer;
 mod uart;
 
-use eie_firmware::{Eie, Mmio};
-use embedded_io::{Read, Write};
+use eie_firmware::server::{self, Ident, Server};
+use eie_firmware::Mmio;
 use timer::Timer;
 use uart::Uart;
-
-/// The identifier LiteX builds into the SoC (one byte per CSR word, NUL-terminated).
-fn identifier(buf: &mut [u8; 64]) -> &str {
-    let mut n = 0;
-    while n < buf.len() {
-        let byte = csr::read(soc::CSR_BASE_IDENTIFIER_MEM + 4 * n) as u8;
-        if byte == 0 {
-            break;
-        }
-        buf[n] = byte;
-        n += 1;
-    }
-    core::str::from_utf8(&buf[..n]).unwrap_or("(identifier not UTF-8)")
-}
 
 /// The main RAM as the staging buffer for model images.
 fn main_ram() -> &'static mut [u8] {
@@ -90,72 +71,29 @@ fn check_ram(ram: &mut [u8]) -> Result<(), (usize, u32, u32)> {
 #[riscv_rt::entry]
 fn main() -> ! {
     let timer = Timer::new();
-    let has_sdram = sdram::init(&timer);
-    let mut uart = Uart::new();
-    let mut ident = [0u8; 64];
-    let _ = writeln!(
-        uart,
-        "\r\neie-fw {} on {}, {} MHz system clock\r",
-        env!("CARGO_PKG_VERSION"),
-        identifier(&mut ident),
-        soc::CLOCK_FREQUENCY_HZ / 1_000_000
-    );
-
-    let ram = main_ram();
-    match check_ram(ram) {
-        Ok(()) => {
-            let _ = writeln!(
-                uart,
-                "main RAM: {} KiB at {:#x}{}, address and data lines ok\r",
-                ram.len() / 1024,
-                soc::MEM_MAIN_RAM_BASE,
-                if has_sdram { " (SDRAM)" } else { "" }
-            );
-        }
-        Err((offset, wrote, read)) => {
-            let _ = writeln!(
-                uart,
-                "main RAM: FAILED at offset {offset:#x}: wrote {wrote:#010x}, read {read:#010x}\r"
-            );
-        }
+    sdram::init(&timer);
+    let staging = main_ram();
+    if let Err((offset, wrote, read)) = check_ram(staging) {
+        panic!(
+            "main RAM word at {:#x}: wrote {wrote:#010x}, read {read:#010x}",
+            soc::MEM_MAIN_RAM_BASE + offset
+        );
     }
-
     // SAFETY: the `eie` region of csr.csv is the accelerator's, uncached (an `io` region),
     // aligned, and nothing else in this program touches it.
     let mmio = unsafe { Mmio::new(soc::MEM_EIE_BASE) };
-    match Eie::new(mmio, Timer::new()) {
-        Ok(eie) => {
-            let g = eie.geometry();
-            let _ = writeln!(
-                uart,
-                "eie: id EIE1 at {:#x}, geometry pes={} queue_depth={} spmat_words={} ptr_entries={} act_entries={} max_layers={}\r",
-                soc::MEM_EIE_BASE,
-                g.num_pes,
-                g.queue_depth,
-                g.spmat_words,
-                g.ptr_entries,
-                g.act_entries,
-                g.max_layers
-            );
-        }
-        Err(e) => {
-            let _ = writeln!(uart, "eie: FAILED: {e}\r");
-        }
-    }
-    let errors = csr::read(soc::CSR_CTRL_BUS_ERRORS);
-    let _ = writeln!(uart, "bus errors: {errors}\r\nready\r");
-
-    let mut buf = [0u8; 64];
-    loop {
-        let Ok(n) = uart.read(&mut buf);
-        let _ = uart.write_all(&buf[..n]);
-    }
+    let ident = Ident::new(soc::CLOCK_FREQUENCY_HZ, soc::EIE_CLOCK_FREQUENCY_HZ);
+    let server = match Server::new(mmio, timer, staging, ident) {
+        Ok(server) => server,
+        Err(e) => panic!("accelerator at {:#x}: {e}", soc::MEM_EIE_BASE),
+    };
+    server.with_clock(timer::uptime).run(&mut Uart::new())
 }
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     let mut uart = Uart::new();
-    let _ = writeln!(uart, "\r\npanic: {info}\r");
+    server::report_panic(&mut uart, info);
     uart.flush_blocking();
     // `ctrl_reset` bit 0 resets the whole SoC; the CPU starts again from ROM.
     csr::write(soc::CSR_CTRL_RESET, 1);

@@ -37,3 +37,12 @@ impl embedded_hal::delay::DelayNs for Timer {
         self.wait_cycles(cycles.min(u64::from(u32::MAX)) as u32);
     }
 }
+
+/// System clock cycles since the SoC came out of reset (LiteX's 64-bit uptime counter).
+pub fn uptime() -> u64 {
+    csr::write(soc::CSR_TIMER0_UPTIME_LATCH, 1);
+    // A CSR wider than 32 bits spans consecutive words, most significant first.
+    let high = csr::read(soc::CSR_TIMER0_UPTIME_CYCLES);
+    let low = csr::read(soc::CSR_TIMER0_UPTIME_CYCLES + 4);
+    (u64::from(high) << 32) | u64::from(low)
+}
