@@ -88,6 +88,27 @@ def rel(path: Path) -> str:
         return str(path)
 
 
+def use_committed_rtl() -> None:
+    """Build from the RTL as committed (HEAD), exported to .cache/soc/rtl-<tree>: other work in
+    progress in bitstream/rtl does not leak into the SoC, and the build is reproducible."""
+    global RTL_DIR
+    tree = subprocess.run(
+        ["git", "rev-parse", "HEAD:bitstream/rtl"], cwd=ROOT, capture_output=True, text=True
+    )
+    if tree.returncode != 0:
+        raise SocError(f"git rev-parse HEAD:bitstream/rtl failed: {tree.stderr.strip()}")
+    dest = BUILD_ROOT / f"rtl-{tree.stdout.strip()[:12]}"
+    if not (dest / "bitstream" / "rtl" / "files.txt").exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "archive", "HEAD", "bitstream/rtl"], cwd=ROOT, capture_output=True
+        )
+        if archive.returncode != 0:
+            raise SocError(f"git archive failed: {archive.stderr.decode(errors='replace').strip()}")
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    RTL_DIR = dest / "bitstream" / "rtl"
+
+
 def region_bits() -> int:
     """Address bits of the core's region, from the header eie-memmap generates."""
     header = (RTL_DIR / "eie_regs.vh").read_text()
@@ -573,11 +594,18 @@ def main(argv: list[str]) -> int:
     p.add_argument("--sys-clk-mhz", type=float, help="CPU/bus clock (sim default 40, ulx3s 40)")
     p.add_argument("--eie-clk-mhz", type=float, help="EIE core clock (sim default 40, ulx3s 50)")
     p.add_argument("--seed", type=int, action="append", dest="seeds", help="nextpnr seeds to try in turn (ulx3s)")
+    p.add_argument(
+        "--rtl-worktree",
+        action="store_true",
+        help="use bitstream/rtl as it is in the working tree (default: as committed)",
+    )
     p.add_argument("--force", action="store_true", help="build even when the inputs did not change")
     p.add_argument("--jobs", type=int, default=1, help="parallel C++ compiles of the Verilated model (sim)")
     args = p.parse_args(argv)
     try:
         args.params = parse_params(args.param)
+        if not args.rtl_worktree:
+            use_committed_rtl()
         if args.target == "sim":
             args.sys_clk_hz = int((args.sys_clk_mhz or SIM_SYS_CLK_HZ / 1e6) * 1e6)
             args.eie_clk_hz = int((args.eie_clk_mhz or SIM_EIE_CLK_HZ / 1e6) * 1e6)
