@@ -31,6 +31,8 @@ cli::commands! {
     Demo(demo),
     /// Run the paper's nine benchmark layers on the simulated RTL beside CPU baselines.
     Bench(bench),
+    /// Load the SoC bitstream (firmware included) onto a board with openFPGALoader.
+    Flash(flash),
 }
 
 fn main() -> ExitCode {

@@ -132,7 +132,15 @@ fn firmware_boots_on_the_simulated_soc_and_identifies_the_hardware() {
     assert_eq!(id.hw_version, regs::VERSION_VALUE);
     let g = id.geometry;
     assert_eq!(
-        [g.num_pes, g.queue_depth, g.spmat_words, g.ptr_entries, g.act_entries, g.max_layers].map(u64::from),
+        [
+            g.num_pes,
+            g.queue_depth,
+            g.spmat_words,
+            g.ptr_entries,
+            g.act_entries,
+            g.max_layers
+        ]
+        .map(u64::from),
         [
             c["eie_numpes"],
             c["eie_queuedepth"],

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod board;
 pub mod compress;
 pub mod demo;
+pub mod flash;
 pub mod infer;
 pub mod inspect;
 pub mod run;
