@@ -169,6 +169,17 @@ impl<B: Bus, D: embedded_hal::delay::DelayNs> Eie<B, D> {
         output: &mut [i16],
         timeout_us: u32,
     ) -> Result<RunStats, B::Error> {
+        self.run_iter(input.iter().copied(), output, timeout_us)
+    }
+
+    /// [`Eie::run`] with the input taken from an iterator (for firmware that decodes it from
+    /// a received frame without a copy); it must yield exactly the model's input length.
+    pub fn run_iter(
+        &mut self,
+        input: impl ExactSizeIterator<Item = i16>,
+        output: &mut [i16],
+        timeout_us: u32,
+    ) -> Result<RunStats, B::Error> {
         let model = self.model.ok_or(Error::NoModel)?;
         let header = model.header;
         if input.len() != header.input_len as usize {
@@ -186,7 +197,7 @@ impl<B: Bus, D: embedded_hal::delay::DelayNs> Eie<B, D> {
         self.ensure_idle()?;
         self.write(regs::STATUS, regs::STATUS_DONE | regs::STATUS_ERROR)?;
         self.clear_axi_errors()?;
-        for (j, &x) in (0u32..).zip(input) {
+        for (j, x) in (0u32..).zip(input.take(header.input_len as usize)) {
             self.write(regs::act_addr(0, j), x as i32 as u32)?;
         }
         self.write(regs::CTRL, regs::CTRL_START | self.irq_bits())?;

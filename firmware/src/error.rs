@@ -75,6 +75,13 @@ pub enum Error<E> {
         /// PEs in the build.
         num_pes: u32,
     },
+    /// The buffer given to the protocol server is smaller than its own buffers need.
+    StagingTooSmall {
+        /// Bytes given.
+        len: u32,
+        /// Bytes the server's frame and vector buffers take.
+        needed: u32,
+    },
     /// A layer index past the build's layer descriptors.
     NoSuchLayer {
         /// The index asked for.
@@ -134,6 +141,10 @@ impl<E: core::fmt::Debug> core::fmt::Display for Error<E> {
             Error::NoSuchPe { pe, num_pes } => {
                 write!(f, "PE {pe} does not exist (the build has {num_pes})")
             }
+            Error::StagingTooSmall { len, needed } => write!(
+                f,
+                "a staging buffer of {len} bytes; the server's own buffers take {needed}"
+            ),
             Error::NoSuchLayer { layer, max_layers } => write!(
                 f,
                 "layer {layer} does not exist (the build has {max_layers} descriptors)"

@@ -9,8 +9,9 @@
 //!   ([`ModelState::Lost`]).
 //! - Every failure is answered with a [`Fault`]; corrupt frames are counted and answered with
 //!   [`Fault::BadFrame`] (sequence number 0, since theirs cannot be trusted).
-//! - Nothing allocates; the server holds about 19 KiB of buffers (receive and send frames,
-//!   input and output vectors), so keep it in a static or give the stack room.
+//! - Nothing allocates. The server takes its frame buffers (receive, send, output bytes:
+//!   [`BUFFER_BYTES`]) from the end of the staging buffer it is given (the main RAM on the
+//!   SoC) and holds only the output vector itself (3.5 KiB), so it fits a small stack.
 //!
 //! [`Server::poll`] answers one request (for tests on the host); [`Server::run`] loops forever
 //! (the firmware's main loop). The link is any [`embedded_io::Read`] + [`embedded_io::Write`]
@@ -104,10 +105,14 @@ struct Upload {
 /// Bytes of input kept between reads of the link.
 const READ_CHUNK: usize = 64;
 
+/// Bytes [`Server::new`] takes from the end of the staging buffer: the receive and send frame
+/// buffers and the output bytes of a response.
+pub const BUFFER_BYTES: usize = 2 * MAX_FRAME_LEN + 2 * MAX_VECTOR_LEN;
+
 /// The protocol server over accelerator bus `B`, delay `D` and clock `C`.
 pub struct Server<'s, B: Bus, D: DelayNs, C: Clock = NoClock> {
-    reader: FrameReader<MAX_FRAME_LEN>,
-    tx: [u8; MAX_FRAME_LEN],
+    reader: FrameReader<&'s mut [u8]>,
+    tx: &'s mut [u8],
     input: [u8; READ_CHUNK],
     input_pos: usize,
     input_len: usize,
@@ -126,25 +131,34 @@ struct Core<'s, B: Bus, D: DelayNs, C: Clock> {
     model: ModelState,
     requests: u32,
     bad_frames: u32,
-    vec_in: [i16; MAX_VECTOR_LEN],
     vec_out: [i16; MAX_VECTOR_LEN],
-    out_bytes: [u8; 2 * MAX_VECTOR_LEN],
+    out_bytes: &'s mut [u8],
     text: heapless::String<160>,
 }
 
 impl<'s, B: Bus, D: DelayNs> Server<'s, B, D, NoClock> {
-    /// Identifies the accelerator (see [`Eie::new`]) and starts with no model, staging
-    /// uploads in `staging`.
+    /// Identifies the accelerator (see [`Eie::new`]) and starts with no model. The last
+    /// [`BUFFER_BYTES`] of `staging` become the server's frame buffers; uploads are staged in
+    /// the rest.
     pub fn new(
         bus: B,
         delay: D,
         staging: &'s mut [u8],
         ident: Ident,
     ) -> Result<Self, Error<B::Error>> {
+        let Some(split) = staging.len().checked_sub(BUFFER_BYTES) else {
+            return Err(Error::StagingTooSmall {
+                len: len_u32(staging.len()),
+                needed: BUFFER_BYTES as u32,
+            });
+        };
+        let (staging, buffers) = staging.split_at_mut(split);
+        let (rx, buffers) = buffers.split_at_mut(MAX_FRAME_LEN);
+        let (tx, out_bytes) = buffers.split_at_mut(MAX_FRAME_LEN);
         let eie = Eie::new(bus, delay)?;
         Ok(Server {
-            reader: FrameReader::new(),
-            tx: [0; MAX_FRAME_LEN],
+            reader: FrameReader::new(rx),
+            tx,
             input: [0; READ_CHUNK],
             input_pos: 0,
             input_len: 0,
@@ -158,9 +172,8 @@ impl<'s, B: Bus, D: DelayNs> Server<'s, B, D, NoClock> {
                 model: ModelState::None,
                 requests: 0,
                 bad_frames: 0,
-                vec_in: [0; MAX_VECTOR_LEN],
                 vec_out: [0; MAX_VECTOR_LEN],
-                out_bytes: [0; 2 * MAX_VECTOR_LEN],
+                out_bytes,
                 text: heapless::String::new(),
             },
         })
@@ -187,7 +200,6 @@ impl<'s, B: Bus, D: DelayNs, C: Clock> Server<'s, B, D, C> {
                 model: c.model,
                 requests: c.requests,
                 bad_frames: c.bad_frames,
-                vec_in: c.vec_in,
                 vec_out: c.vec_out,
                 out_bytes: c.out_bytes,
                 text: c.text,
@@ -239,7 +251,7 @@ impl<'s, B: Bus, D: DelayNs, C: Clock> Server<'s, B, D, C> {
                     let fault = Fault::FrameTooLong {
                         max: MAX_FRAME_LEN as u32,
                     };
-                    return send(link, &mut self.tx, 0, &Response::Error(fault));
+                    return send(link, self.tx, 0, &Response::Error(fault));
                 }
                 Pushed::Frame => {
                     let received = self.core.clock.ticks();
@@ -256,7 +268,7 @@ impl<'s, B: Bus, D: DelayNs, C: Clock> Server<'s, B, D, C> {
                             (seq, Response::Error(e.fault()))
                         }
                     };
-                    return send(link, &mut self.tx, seq, &response);
+                    return send(link, self.tx, seq, &response);
                 }
             }
         }
@@ -475,26 +487,21 @@ impl<B: Bus, D: DelayNs, C: Clock> Core<'_, B, D, C> {
                 found: len_u32(input.len()),
             });
         }
-        for (slot, x) in self.vec_in.iter_mut().zip(input.iter()) {
-            *slot = x;
-        }
         let timeout = if timeout_us == 0 {
             self.ident.run_timeout_us
         } else {
             timeout_us
         };
         let started = self.clock.ticks();
-        let run = self.eie.run(
-            &self.vec_in[..in_len],
-            &mut self.vec_out[..out_len],
-            timeout,
-        );
+        let run = self
+            .eie
+            .run_iter(input.iter(), &mut self.vec_out[..out_len], timeout);
         let finished = self.clock.ticks();
         let stats = match run {
             Ok(stats) => stats,
             Err(e) => return self.fault(e),
         };
-        let Some(output) = Samples::write(&self.vec_out[..out_len], &mut self.out_bytes) else {
+        let Some(output) = Samples::write(&self.vec_out[..out_len], self.out_bytes) else {
             return Response::Error(Fault::Other {
                 reason: "output buffer too small",
             });

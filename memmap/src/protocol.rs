@@ -147,7 +147,7 @@ impl<'a> Samples<'a> {
     }
 
     /// The values.
-    pub fn iter(&self) -> impl Iterator<Item = i16> + 'a {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = i16> + 'a {
         self.0
             .chunks_exact(2)
             .map(|b| i16::from_le_bytes([b[0], b[1]]))
@@ -589,21 +589,16 @@ pub fn decode_in_place<'f, M: Deserialize<'f>>(
     Ok((seq, msg))
 }
 
-/// Splits a byte stream into frames with a fixed buffer of `N` bytes.
+/// Splits a byte stream into frames, held in a buffer the caller provides (an array, a
+/// borrowed slice, a `Vec`).
 ///
 /// Empty frames (two delimiters in a row) are skipped, so a sender may put a delimiter before
 /// each frame to end any garbage the receiver holds. A frame longer than the buffer is
-/// dropped up to its delimiter and reported once as [`FrameError::TooLong`].
-pub struct FrameReader<const N: usize> {
-    buf: [u8; N],
+/// dropped up to its delimiter and reported once as [`Pushed::Overflow`].
+pub struct FrameReader<B: AsMut<[u8]>> {
+    buf: B,
     len: usize,
     overflow: bool,
-}
-
-impl<const N: usize> Default for FrameReader<N> {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 /// What [`FrameReader::push`] found.
@@ -617,11 +612,11 @@ pub enum Pushed {
     Overflow,
 }
 
-impl<const N: usize> FrameReader<N> {
-    /// An empty reader.
-    pub const fn new() -> Self {
+impl<B: AsMut<[u8]>> FrameReader<B> {
+    /// An empty reader over `buf` (frames up to its length, without delimiters).
+    pub fn new(buf: B) -> Self {
         FrameReader {
-            buf: [0; N],
+            buf,
             len: 0,
             overflow: false,
         }
@@ -655,7 +650,7 @@ impl<const N: usize> FrameReader<N> {
         if self.overflow {
             return Pushed::More;
         }
-        match self.buf.get_mut(self.len) {
+        match self.buf.as_mut().get_mut(self.len) {
             Some(slot) => {
                 *slot = byte;
                 self.len += 1;
@@ -672,7 +667,9 @@ impl<const N: usize> FrameReader<N> {
     /// frame afterwards.
     pub fn frame(&mut self) -> &mut [u8] {
         let len = core::mem::take(&mut self.len);
-        &mut self.buf[..len.min(N)]
+        let buf = self.buf.as_mut();
+        let end = len.min(buf.len());
+        &mut buf[..end]
     }
 }
 
@@ -803,7 +800,7 @@ mod tests {
         stream.extend_from_slice(encode(1, &Request::Status, &mut buf).unwrap());
         stream.push(0);
         stream.extend_from_slice(encode(2, &Request::Reset, &mut buf).unwrap());
-        let mut reader = FrameReader::<64>::new();
+        let mut reader = FrameReader::new([0u8; 64]);
         let mut got = vec![];
         for b in stream {
             if reader.push(b) == Pushed::Frame {
@@ -816,7 +813,7 @@ mod tests {
 
     #[test]
     fn reader_drops_frames_longer_than_its_buffer() {
-        let mut reader = FrameReader::<8>::new();
+        let mut reader = FrameReader::new([0u8; 8]);
         let mut results = vec![];
         for b in [1u8; 20].into_iter().chain([0, 3, 3, 0]) {
             results.push(reader.push(b));

@@ -20,8 +20,10 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-/// Staging buffer of the rig's server.
+/// Staging buffer given to the rig's server.
 pub const STAGING: usize = 256 * 1024;
+/// The largest image it stages (the server keeps its frame buffers at the end).
+pub const STAGING_CAPACITY: usize = STAGING - eie_firmware::server::BUFFER_BYTES;
 
 /// How the rig's bus misbehaves.
 struct Switches {

@@ -7,7 +7,7 @@ use eie::model::Model;
 use eie::reference::run_fixed;
 use eie_memmap::protocol::{Fault, ModelState};
 use eie_memmap::Geometry;
-use eie_tests::link::{Corruption, Faulty, Rig, STAGING};
+use eie_tests::link::{Corruption, Faulty, Rig, STAGING_CAPACITY};
 use eie_tests::*;
 use std::io::Write;
 use std::time::Duration;
@@ -71,7 +71,7 @@ fn the_whole_protocol_is_bit_exact_on_the_rtl() {
     let id = client.identify().unwrap();
     assert_eq!(id.geometry, G, "geometry as the RTL reports it");
     assert_eq!(id.protocol, eie_memmap::protocol::VERSION);
-    assert_eq!(id.staging as usize, STAGING);
+    assert_eq!(id.staging as usize, STAGING_CAPACITY);
     assert_eq!(active(&mut client), ModelState::None);
     assert_eq!(
         fault_of(client.infer(&[0; 60], 0)).0,
@@ -249,10 +249,10 @@ fn uploads_out_of_order_too_large_or_unannounced_are_refused() {
     );
     assert_eq!(fault_of(client.commit()).0, Fault::NoUpload);
     assert_eq!(
-        fault_of(client.load_begin(STAGING as u32 + 1, None)).0,
+        fault_of(client.load_begin(STAGING_CAPACITY as u32 + 1, None)).0,
         Fault::ImageTooLarge {
-            len: STAGING as u32 + 1,
-            capacity: STAGING as u32
+            len: STAGING_CAPACITY as u32 + 1,
+            capacity: STAGING_CAPACITY as u32
         }
     );
     let model = two_layer_model(40);
