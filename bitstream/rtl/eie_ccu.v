@@ -44,12 +44,16 @@ module eie_ccu #(
   output wire [31:0]                                 cycles_o,
   output wire [31:0]                                 stalls_o,
   output wire [MaxLayers*32-1:0]                     layer_cycles_o,
-  // To every PE.
-  output wire                                        io_mode_o,
-  output wire                                        flush_o,
-  output wire                                        cnt_clr_o,
-  output wire                                        clr_en_o,
-  output wire [$clog2(ActEntries)-1:0]               clr_addr_o,
+  // To every PE. The *_next_o signals are the values the CCU's registers take at the next
+  // clock edge; every PE registers its own copy (eie_dup_reg), so it sees io_mode,
+  // compute, flush, cnt_clr, clr_en and clr_addr in the same cycle as the CCU would have
+  // output them from its own registers, without one net fanning out to all PEs' logic.
+  output wire                                        io_mode_next_o,
+  output wire                                        flush_o,       // for the LNZD tree
+  output wire                                        flush_next_o,
+  output wire                                        cnt_clr_next_o,
+  output wire                                        clr_en_next_o,
+  output wire [$clog2(ActEntries)-1:0]               clr_addr_next_o,
   output wire                                        pe_cb_we_o,
   output wire [3:0]                                  pe_cb_addr_o,
   output wire [15:0]                                 pe_cb_data_o,
@@ -60,7 +64,7 @@ module eie_ccu #(
   output wire [5:0]                                  shift_o,
   output wire [47:0]                                 sat_mask_o,
   output wire                                        relu_o,
-  output wire                                        compute_o,
+  output wire                                        compute_next_o,
   output wire                                        compute_start_o,
   output wire                                        wb_start_o,
   output wire                                        bcast_valid_o,
@@ -152,7 +156,7 @@ module eie_ccu #(
   reg [47:0] sat_mask_q, sat_mask_d;
   // Control.
   reg flush_q, flush_d;
-  reg cnt_clr_q, cnt_clr_d;
+  reg cnt_clr_d;  // registered in every PE (eie_pe)
   reg compute_start_q, compute_start_d;
   reg wb_start_q, wb_start_d;
   reg bias_pending_q, bias_pending_d;
@@ -485,7 +489,6 @@ module eie_ccu #(
       bias_act_q <= 16'd0;
       sat_mask_q <= 48'd0;
       flush_q <= 1'b0;
-      cnt_clr_q <= 1'b1;
       compute_start_q <= 1'b0;
       wb_start_q <= 1'b0;
       bias_pending_q <= 1'b0;
@@ -521,7 +524,6 @@ module eie_ccu #(
       bias_act_q <= bias_act_d;
       sat_mask_q <= sat_mask_d;
       flush_q <= flush_d;
-      cnt_clr_q <= cnt_clr_d;
       compute_start_q <= compute_start_d;
       wb_start_q <= wb_start_d;
       bias_pending_q <= bias_pending_d;
@@ -614,11 +616,12 @@ module eie_ccu #(
   assign stalls_o = stalls_q;
   assign layer_cycles_o = layer_cycles_q;
 
-  assign io_mode_o = (state_q == S_IDLE);
+  assign io_mode_next_o = (state_d == S_IDLE);
   assign flush_o = flush_q;
-  assign cnt_clr_o = cnt_clr_q;
-  assign clr_en_o = clr_active_q;
-  assign clr_addr_o = clr_addr_q;
+  assign flush_next_o = flush_d;
+  assign cnt_clr_next_o = cnt_clr_d;
+  assign clr_en_next_o = clr_active_d;
+  assign clr_addr_next_o = clr_addr_d;
   assign src_file_o = layer_q[0];
   assign in_len_o = in_len_q[LENW-1:0];
   assign out_len_o = out_len_q[LENW-1:0];
@@ -626,7 +629,7 @@ module eie_ccu #(
   assign shift_o = shift_q[5:0];
   assign sat_mask_o = sat_mask_q;
   assign relu_o = relu_q;
-  assign compute_o = in_compute;
+  assign compute_next_o = (state_d == S_COMPUTE);
   assign compute_start_o = compute_start_q;
   assign wb_start_o = wb_start_q;
   assign bcast_valid_o = bcast_valid_q;

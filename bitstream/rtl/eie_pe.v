@@ -19,12 +19,14 @@ module eie_pe #(
 ) (
   input  wire                                          clk_i,
   input  wire                                          rst_ni,
-  input  wire                                          io_mode_i,
-  input  wire                                          flush_i,
-  input  wire                                          cnt_clr_i,  // also held during reset
+  // Control from the CCU as the values of its next cycle (eie_ccu *_next_o); registered
+  // here, so the PE sees them when the CCU's own registers would hold them.
+  input  wire                                          io_mode_next_i,
+  input  wire                                          flush_next_i,
+  input  wire                                          cnt_clr_next_i,  // 1 during reset
   // Accumulator clearing (after reset, abort or error).
-  input  wire                                          clr_en_i,
-  input  wire [$clog2(ActEntries)-1:0]                 clr_addr_i,
+  input  wire                                          clr_en_next_i,
+  input  wire [$clog2(ActEntries)-1:0]                 clr_addr_next_i,
   // Codebook load.
   input  wire                                          cb_we_i,
   input  wire [3:0]                                    cb_addr_i,
@@ -37,7 +39,7 @@ module eie_pe #(
   input  wire [5:0]                                    shift_i,
   input  wire [47:0]                                   sat_mask_i,
   input  wire                                          relu_i,
-  input  wire                                          compute_i,
+  input  wire                                          compute_next_i,
   input  wire                                          compute_start_i,
   input  wire                                          wb_start_i,
   // Broadcast from the CCU.
@@ -83,6 +85,26 @@ module eie_pe #(
   localparam [1:0] SEL_PTR = 2'd1;
   localparam [1:0] SEL_SPMAT = 2'd2;
   localparam [1:0] SEL_COUNTER = 2'd3;
+
+  // ---------------------------------------------------------------- control from the CCU
+  // This PE's copy of the CCU's control registers (reset values as in the CCU: I/O mode,
+  // counters cleared).
+  wire io_mode_i;
+  wire flush_i;
+  wire compute_i;
+  wire cnt_clr_i;
+  wire clr_en_i;
+  wire [AW-1:0] clr_addr_i;
+  eie_dup_reg #(
+    .Width(5 + AW),
+    .ResetValue({1'b1, 1'b0, 1'b0, 1'b1, 1'b0, {AW{1'b0}}})
+  ) u_ctl (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .d_i({io_mode_next_i, flush_next_i, compute_next_i, cnt_clr_next_i, clr_en_next_i,
+          clr_addr_next_i}),
+    .q_o({io_mode_i, flush_i, compute_i, cnt_clr_i, clr_en_i, clr_addr_i})
+  );
 
   // ---------------------------------------------------------------- rows of this PE
   // Rows i < len with i % NumPes == PeIndex (memmap Geometry::rows_of_pe).

@@ -172,11 +172,12 @@ module eie_top #(
   );
 
   // ---------------------------------------------------------------- CCU
-  wire io_mode;
+  wire io_mode_next;
   wire flush;
-  wire cnt_clr;
-  wire clr_en;
-  wire [AW-1:0] clr_addr;
+  wire flush_next;
+  wire cnt_clr_next;
+  wire clr_en_next;
+  wire [AW-1:0] clr_addr_next;
   wire pe_cb_we;
   wire [3:0] pe_cb_addr;
   wire [15:0] pe_cb_data;
@@ -187,7 +188,7 @@ module eie_top #(
   wire [5:0] shift;
   wire [47:0] sat_mask;
   wire relu;
-  wire compute;
+  wire compute_next;
   wire compute_start;
   wire wb_start;
   wire bcast_valid;
@@ -242,11 +243,12 @@ module eie_top #(
     .cycles_o(cycles),
     .stalls_o(stalls),
     .layer_cycles_o(layer_cycles),
-    .io_mode_o(io_mode),
+    .io_mode_next_o(io_mode_next),
     .flush_o(flush),
-    .cnt_clr_o(cnt_clr),
-    .clr_en_o(clr_en),
-    .clr_addr_o(clr_addr),
+    .flush_next_o(flush_next),
+    .cnt_clr_next_o(cnt_clr_next),
+    .clr_en_next_o(clr_en_next),
+    .clr_addr_next_o(clr_addr_next),
     .pe_cb_we_o(pe_cb_we),
     .pe_cb_addr_o(pe_cb_addr),
     .pe_cb_data_o(pe_cb_data),
@@ -257,7 +259,7 @@ module eie_top #(
     .shift_o(shift),
     .sat_mask_o(sat_mask),
     .relu_o(relu),
-    .compute_o(compute),
+    .compute_next_o(compute_next),
     .compute_start_o(compute_start),
     .wb_start_o(wb_start),
     .bcast_valid_o(bcast_valid),
@@ -308,11 +310,11 @@ module eie_top #(
       ) u_pe (
         .clk_i(clk_i),
         .rst_ni(rst_ni),
-        .io_mode_i(io_mode),
-        .flush_i(flush),
-        .cnt_clr_i(cnt_clr),
-        .clr_en_i(clr_en),
-        .clr_addr_i(clr_addr),
+        .io_mode_next_i(io_mode_next),
+        .flush_next_i(flush_next),
+        .cnt_clr_next_i(cnt_clr_next),
+        .clr_en_next_i(clr_en_next),
+        .clr_addr_next_i(clr_addr_next),
         .cb_we_i(pe_cb_we),
         .cb_addr_i(pe_cb_addr),
         .cb_data_i(pe_cb_data),
@@ -323,7 +325,7 @@ module eie_top #(
         .shift_i(shift),
         .sat_mask_i(sat_mask),
         .relu_i(relu),
-        .compute_i(compute),
+        .compute_next_i(compute_next),
         .compute_start_i(compute_start),
         .wb_start_i(wb_start),
         .bcast_valid_i(bcast_valid),
