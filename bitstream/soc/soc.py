@@ -257,7 +257,8 @@ def inputs_digest(args, target: str) -> str:
 
     h = hashlib.sha256()
     files = [Path(__file__), SOC_DIR / "requirements.txt", RTL_DIR / "files.txt", RTL_DIR / "eie_regs.vh"]
-    files += sorted((SOC_DIR / "sim_modules").rglob("*"))
+    files += sorted((SOC_DIR / "sim_modules").rglob("*.c"))
+    files += sorted((SOC_DIR / "sim_modules").rglob("Makefile"))
     files += rtl_files()
     for f in files:
         if f.is_file():
@@ -292,13 +293,17 @@ def build_sim(args) -> None:
         csr_json=str(out / "csr.json"),
     )
     started = time.monotonic()
+    # LiteX writes variables.mak beside the extra modules: give it a copy in the build folder.
+    modules = out / "sim_modules"
+    shutil.rmtree(modules, ignore_errors=True)
+    shutil.copytree(SOC_DIR / "sim_modules", modules)
     builder.build(
         sim_config=config,
         run=False,
         interactive=False,
         opt_level="O3",
         extra_mods=["eie_uart_tcp"],
-        extra_mods_path=str(SOC_DIR / "sim_modules"),
+        extra_mods_path=str(modules),
     )
     gateware = out / "gateware"
     jobs = str(args.jobs)

@@ -4,6 +4,7 @@
 //! (`csr.csv`): the accelerator's identity and geometry, both clocks, the staging buffer in
 //! main RAM, and its status before any model is loaded.
 
+use eie_firmware::server::BUFFER_BYTES;
 use eie_memmap::protocol::{self, ModelState, Request, Response};
 use eie_memmap::regs;
 use std::collections::HashMap;
@@ -153,7 +154,11 @@ fn firmware_boots_on_the_simulated_soc_and_identifies_the_hardware() {
     );
     assert_eq!(u64::from(id.timer_hz), c["config_clock_frequency"]);
     assert_eq!(u64::from(id.accel_hz), c["eie_clock_frequency"]);
-    assert_eq!(u64::from(id.capacity.staging), c["main_ram_size"]);
+    // The main RAM is the staging buffer, less the server's frame buffers at its end.
+    assert_eq!(
+        u64::from(id.capacity.staging) + BUFFER_BYTES as u64,
+        c["main_ram_size"]
+    );
     assert!(id.capacity.staging >= 256 * 1024, "{:?}", id.capacity);
 
     let mut frame = exchange(&mut sim.uart, 2, &Request::Status);
