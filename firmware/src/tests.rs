@@ -537,3 +537,155 @@ fn refuses_to_load_or_run_while_busy() {
     assert_eq!(eie.load(&image(4)), Err(Error::Busy));
     assert_eq!(writes(eie), []);
 }
+
+/// The protocol server's link in a unit test: bytes to read from a script, bytes written kept.
+struct Script {
+    input: Vec<u8>,
+    pos: usize,
+    output: Vec<u8>,
+}
+
+impl embedded_io::ErrorType for Script {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io::Read for Script {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let n = buf.len().min(self.input.len() - self.pos);
+        buf[..n].copy_from_slice(&self.input[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl embedded_io::Write for Script {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.output.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+fn frame(seq: u16, request: &eie_memmap::protocol::Request<'_>) -> Vec<u8> {
+    let mut buf = vec![0u8; eie_memmap::protocol::MAX_FRAME_LEN];
+    eie_memmap::protocol::encode(seq, request, &mut buf)
+        .unwrap()
+        .to_vec()
+}
+
+/// Every frame the server wrote, decoded, as `(seq, Debug text)`.
+fn answers(output: &mut [u8]) -> Vec<(u16, std::string::String)> {
+    output
+        .split_mut(|&b| b == 0)
+        .filter(|f| !f.is_empty())
+        .map(|f| {
+            let (seq, r) =
+                eie_memmap::protocol::decode_in_place::<eie_memmap::protocol::Response<'_>>(f)
+                    .unwrap();
+            (seq, std::format!("{r:?}"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_server_needs_room_for_its_buffers() {
+    use crate::server::{Ident, Server, BUFFER_BYTES};
+    let mut small = vec![0u8; BUFFER_BYTES - 1];
+    let result = Server::new(
+        FakeHw::new(),
+        FakeDelay::default(),
+        &mut small,
+        Ident::new(0, 0),
+    );
+    assert!(matches!(
+        result.err(),
+        Some(Error::StagingTooSmall { len, needed }) if len as usize == BUFFER_BYTES - 1
+            && needed as usize == BUFFER_BYTES
+    ));
+}
+
+#[test]
+fn the_server_answers_requests_and_corrupt_frames() {
+    use crate::server::{Ident, LinkError, Server, BUFFER_BYTES};
+    use eie_memmap::protocol::Request;
+    let img = image(4);
+    let mut staging = vec![0u8; BUFFER_BYTES + 1000];
+    let mut server = Server::new(
+        FakeHw::new(),
+        FakeDelay::default(),
+        &mut staging,
+        Ident::new(0, 0),
+    )
+    .unwrap();
+    let mut corrupt = frame(2, &Request::Status);
+    corrupt[1] ^= 0x04;
+    let mut input = std::vec![0u8];
+    for f in [
+        frame(1, &Request::Identify),
+        corrupt,
+        frame(3, &Request::Status),
+        frame(
+            4,
+            &Request::LoadBegin {
+                image_len: 1001,
+                crc32: None,
+            },
+        ),
+        frame(
+            5,
+            &Request::LoadBegin {
+                image_len: img.len() as u32,
+                crc32: None,
+            },
+        ),
+        frame(
+            6,
+            &Request::LoadChunk {
+                offset: 0,
+                data: &img,
+            },
+        ),
+        frame(7, &Request::Commit),
+    ] {
+        input.extend_from_slice(&f);
+    }
+    let mut link = Script {
+        input,
+        pos: 0,
+        output: Vec::new(),
+    };
+    for _ in 0..7 {
+        server.poll(&mut link).unwrap();
+    }
+    assert_eq!(server.poll(&mut link), Err(LinkError::Closed));
+    let got = answers(&mut link.output);
+    let seqs: Vec<u16> = got.iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, [1, 0, 3, 4, 5, 6, 7]);
+    assert!(
+        got[0].1.starts_with("Identity(") && got[0].1.contains("num_pes: 4"),
+        "{}",
+        got[0].1
+    );
+    assert_eq!(got[1].1, "Error(BadFrame)");
+    assert!(
+        got[2].1.contains("model: None") && got[2].1.contains("bad_frames: 1"),
+        "{}",
+        got[2].1
+    );
+    assert_eq!(
+        got[3].1,
+        "Error(ImageTooLarge { len: 1001, capacity: 1000 })"
+    );
+    assert_eq!(
+        got[5].1,
+        std::format!("Progress {{ received: {} }}", img.len())
+    );
+    assert!(got[6].1.starts_with("Committed("), "{}", got[6].1);
+    assert!(matches!(
+        server.model(),
+        eie_memmap::protocol::ModelState::Active(_)
+    ));
+}

@@ -531,6 +531,11 @@ impl RemoteTarget {
         self.client.counters().map_err(|e| self.err(e))
     }
 
+    /// The protocol client, for what this type does not wrap.
+    pub fn link(&mut self) -> &mut Client<Box<dyn Stream>> {
+        &mut self.client
+    }
+
     /// Log frames received so far (defmt-encoded).
     pub fn take_logs(&mut self) -> Vec<Vec<u8>> {
         self.client.take_logs()

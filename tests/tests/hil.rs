@@ -311,11 +311,36 @@ fn sim_lenet_on_mnist() {
     check_lenet(&mut sim_for_lenet());
 }
 
+/// Garbage on the link (half a frame, then a frame longer than the firmware's buffer) costs
+/// retries, not answers.
+fn check_garbage(hw: &mut Hw) {
+    let Hw::Remote(t) = hw else {
+        return;
+    };
+    let before = t.status().unwrap().bad_frames;
+    let garbage: Vec<u8> = [0x05u8, 0x01, 0x02]
+        .into_iter()
+        .chain(std::iter::repeat_n(
+            0x55,
+            eie_memmap::protocol::MAX_FRAME_LEN + 10,
+        ))
+        .collect();
+    std::io::Write::write_all(t.link().stream_mut(), &garbage).unwrap();
+    let status = t.status().unwrap();
+    assert!(
+        status.bad_frames > before,
+        "the firmware counted the garbage: {status:?}"
+    );
+    let geometry = t.identity().geometry;
+    assert_eq!(t.link().identify().unwrap().geometry, geometry);
+}
+
 #[test]
 fn soc_sim_lenet_on_mnist() {
     let mut hw = soc_sim();
     check_lenet(&mut hw);
     check_refusals(&mut hw);
+    check_garbage(&mut hw);
 }
 
 #[test]
