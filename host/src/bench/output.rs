@@ -377,8 +377,8 @@ pub fn markdown(r: &Report, command: &str) -> String {
     let _ = writeln!(
         s,
         "\nRun time: {:.0} s in all: generating and compressing {:.0} s, CPU baselines {:.0} s, \
-         encoding {:.0} s, simulators {:.0} s (Verilator builds of geometries not yet cached), \
-         RTL runs {:.0} s.",
+         encoding {:.0} s, starting the simulators {:.0} s (Verilator builds each geometry once per \
+         RTL revision, then caches it), RTL runs {:.0} s.",
         t.total_s, t.generate_s, t.cpu_s, t.encode_s, t.build_s, t.rtl_s
     );
     s.push_str(&format!(
