@@ -20,6 +20,8 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "defmt-uart")]
+pub mod defmt_uart;
 mod driver;
 mod error;
 mod loader;

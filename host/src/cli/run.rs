@@ -58,6 +58,21 @@ impl Runner {
         })
     }
 
+    /// defmt log records the firmware sent, announced on standard error (decoding them needs
+    /// the firmware ELF's table, which this tool does not read yet).
+    fn report_logs(&mut self) {
+        if let Runner::Remote(t) = self {
+            let logs = t.take_logs();
+            if !logs.is_empty() {
+                let bytes: usize = logs.iter().map(Vec::len).sum();
+                eprintln!(
+                    "eie: the firmware sent {} defmt log record(s), {bytes} bytes (not decoded)",
+                    logs.len()
+                );
+            }
+        }
+    }
+
     fn pe_counters(&mut self) -> Result<Vec<PeCounters>, Failure> {
         Ok(match self {
             Runner::Sim(t) => t.pe_counters()?,
@@ -213,6 +228,7 @@ impl Args {
         }
         summary.latency = mean_latency(&latencies, timer_hz);
         let counters = target.pe_counters()?;
+        target.report_logs();
         let last = f64::from(summary.cycles.last().copied().unwrap_or(0).max(1));
         summary.pe_busy = counters.iter().map(|c| c.busy).collect();
         summary.pe_utilisation = counters.iter().map(|c| f64::from(c.busy) / last).collect();
