@@ -164,13 +164,17 @@ impl Write for Faulty {
     }
 }
 
+/// A byte stream the server can be attached to.
+pub trait Port: Read + Write + Send {}
+impl<T: Read + Write + Send> Port for T {}
+
 /// The server in a thread over the simulated accelerator, taking one host connection after
 /// another (as a UART would: a new host finds the firmware in whatever state the last left).
 pub struct Rig {
     /// The simulator the server drives (a shared handle).
     pub sim: Sim,
     switches: Arc<Switches>,
-    connect: mpsc::Sender<UnixStream>,
+    connect: mpsc::Sender<Box<dyn Port>>,
 }
 
 impl Rig {
@@ -183,7 +187,7 @@ impl Rig {
             countdown: AtomicI64::new(-1),
             start_on_idle_check: AtomicBool::new(false),
         });
-        let (connect, connections) = mpsc::channel::<UnixStream>();
+        let (connect, connections) = mpsc::channel::<Box<dyn Port>>();
         let bus = CpuBus {
             sim: sim.clone(),
             switches: switches.clone(),
@@ -215,13 +219,18 @@ impl Rig {
         let (host, firmware) = UnixStream::pair().expect("socket pair");
         host.set_read_timeout(Some(Duration::from_millis(20)))
             .expect("read timeout");
-        self.connect.send(firmware).expect("server thread alive");
+        self.attach(Box::new(firmware));
         let mut client = Client::new(Faulty {
             stream: host,
             pending: VecDeque::new(),
         });
         client.set_timeout(Duration::from_secs(20));
         client
+    }
+
+    /// Serves `port` once the current connection has ended (a serial port's other end, say).
+    pub fn attach(&self, port: Box<dyn Port>) {
+        self.connect.send(port).expect("server thread alive");
     }
 
     /// Makes every bus access fail (true) or work again (false).

@@ -450,3 +450,36 @@ fn a_panic_report_reaches_the_host() {
     }
     drop(reporter.join());
 }
+
+#[test]
+fn a_serial_port_reaches_the_server() {
+    use eie::target::{RemoteTarget, SocSimOptions, TargetSpec};
+    use serialport::SerialPort;
+    let rig = Rig::new(G);
+    let (mut firmware_end, host_end) = serialport::TTYPort::pair().expect("a pseudo-terminal pair");
+    // The server blocks on its reads, as on a UART.
+    firmware_end.set_timeout(Duration::from_secs(3600)).unwrap();
+    rig.attach(Box::new(firmware_end));
+    let port = host_end.name().expect("the pty has a name");
+    let spec: TargetSpec = format!("serial:{port}@115200").parse().unwrap();
+    let mut target = RemoteTarget::connect(&spec, &SocSimOptions::default())
+        .unwrap_or_else(|e| panic!("{spec}: {e}"));
+    assert_eq!(*target.geometry(), G);
+    let model = two_layer_model(90);
+    let mut progress = 0;
+    target
+        .load(&model.to_image(), &mut |n| progress = n)
+        .unwrap();
+    assert_eq!(progress, model.to_image().len() as u64);
+    for (n, x) in inputs(91, 60, 3).iter().enumerate() {
+        let (got, latency) = target.infer(x).unwrap();
+        assert_eq!(got.output, run_fixed(&model, x).unwrap(), "input {n}");
+        assert_eq!(
+            latency.accelerator,
+            u64::from(got.stats.cycles),
+            "same clock in the rig"
+        );
+    }
+    assert_eq!(target.pe_counters().unwrap().len(), G.num_pes as usize);
+    drop(host_end);
+}
