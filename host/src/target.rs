@@ -135,8 +135,8 @@ pub enum TargetSpec {
     Tcp(String),
 }
 
-/// Baud rate of `serial:<port>` without `@baud`: the SoC's UART default.
-pub const DEFAULT_BAUD: u32 = 115_200;
+/// Baud rate of `serial:<port>` without `@baud`: the SoC's UART (`bitstream/soc/soc.py`).
+pub const DEFAULT_BAUD: u32 = 1_000_000;
 
 impl std::str::FromStr for TargetSpec {
     type Err = String;
