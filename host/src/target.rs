@@ -296,13 +296,17 @@ impl Runner {
 
 impl Drop for Runner {
     fn drop(&mut self) {
-        // The runner ends when its client disconnects; give it a moment, then stop it.
+        // The runner ends when its client disconnects; give it a moment, then stop it. Its log
+        // stays when it failed.
         for _ in 0..50 {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                let _ = std::fs::remove_file(&self.log);
-                return;
+            match self.child.try_wait() {
+                Ok(Some(status)) if status.success() => {
+                    let _ = std::fs::remove_file(&self.log);
+                    return;
+                }
+                Ok(Some(_)) => return,
+                _ => std::thread::sleep(Duration::from_millis(20)),
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -371,7 +375,7 @@ pub struct RemoteTarget {
     model: Option<ModelSummary>,
     timeout_us: u32,
     // Declared last: dropped after the client has closed the connection.
-    _runner: Option<Runner>,
+    runner: Option<Runner>,
 }
 
 impl RemoteTarget {
@@ -435,12 +439,19 @@ impl RemoteTarget {
             name,
             model: None,
             timeout_us: 0,
-            _runner: runner,
+            runner,
         }
     }
 
-    fn err(&self, e: LinkError) -> Error {
-        remote_error(self.name, e)
+    /// The error, with the end of the simulation's log when the link went silent or closed.
+    fn err(&mut self, e: LinkError) -> Error {
+        let silent = matches!(e, LinkError::Closed | LinkError::Timeout { .. });
+        match (&mut self.runner, silent) {
+            (Some(runner), true) => {
+                remote_error(self.name, format!("{e}; simulation: {}", runner.log_tail()))
+            }
+            _ => remote_error(self.name, e),
+        }
     }
 
     fn identify(&mut self) -> Result<()> {
