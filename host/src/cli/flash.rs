@@ -144,7 +144,7 @@ mod tests {
     }
 
     fn message(r: Result<(), Failure>) -> String {
-        r.err().expect("the command fails").to_string()
+        r.expect_err("the command fails").to_string()
     }
 
     #[test]
