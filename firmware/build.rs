@@ -11,6 +11,10 @@
 //! - `memory.x` for riscv-rt: code and read-only data in ROM, data, bss and stack in SRAM (main
 //!   RAM is left to the firmware's staging buffer).
 //!
+//! It also links the defmt format table (`-Tdefmt.x`, the binary logs with `defmt_uart`) and sets
+//! the defmt log level to `debug` unless `DEFMT_LOG` is set: info records for boot and commits,
+//! the driver's debug records for loads and runs (with the run's cycles).
+//!
 //! Any other build of the crate (the host, no `soc` feature) does nothing here.
 
 use std::collections::BTreeMap;
@@ -47,6 +51,11 @@ fn main() {
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rustc-link-arg-bins=-Tmemory.x");
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
+    println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
+    println!("cargo:rerun-if-env-changed=DEFMT_LOG");
+    if env::var_os("DEFMT_LOG").is_none() {
+        println!("cargo:rustc-env=DEFMT_LOG=debug");
+    }
 }
 
 struct Soc {

@@ -72,7 +72,11 @@ unsafe impl defmt::Logger for UartLogger {
     fn acquire() {
         // SAFETY: released in `release` with the state saved here.
         let restore = unsafe { critical_section::acquire() };
-        if TAKEN.swap(true, Ordering::Acquire) {
+        // A load and a store, not a swap: inside the critical section nothing runs in between,
+        // and plain loads and stores need no atomic instructions (the SoC's CPU may lack AMOs).
+        let nested = TAKEN.load(Ordering::Acquire);
+        TAKEN.store(true, Ordering::Release);
+        if nested {
             // A log call from inside a log call (an interrupt handler that logs): the record
             // in progress owns the state. Give the section back and drop nothing silently: the
             // nested record cannot be sent, so stop here as defmt's own loggers do.

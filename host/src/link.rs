@@ -6,7 +6,8 @@
 //! silence until the attempt's deadline make it send the request again, with a new sequence
 //! number, a few times: every request is idempotent (a repeated upload piece is accepted
 //! again). Unsolicited log frames are kept ([`Client::take_logs`]); a panic report ends the
-//! exchange with [`LinkError::Panic`].
+//! exchange with [`LinkError::Panic`]. [`LogDecoder`] turns the log frames into text with the
+//! defmt table of the firmware's ELF (feature `defmt`).
 //!
 //! The stream must have a short read timeout (tens of milliseconds) so that the client can
 //! keep its deadlines; reads that time out (`WouldBlock`, `TimedOut`) are not errors.
@@ -19,6 +20,7 @@ use eie_memmap::protocol::{
 };
 use eie_memmap::Geometry;
 use std::io::{ErrorKind, Read, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// What went wrong on the link.
@@ -522,6 +524,66 @@ impl<S: Read + Write> Client<S> {
                     return Ok(true);
                 }
             }
+        }
+    }
+}
+
+/// Decodes the firmware's log frames ([`Response::Log`], one defmt record each) with the
+/// format table of the firmware's ELF.
+pub struct LogDecoder {
+    #[cfg(feature = "defmt")]
+    table: defmt_decoder::Table,
+}
+
+impl LogDecoder {
+    /// The decoder for the firmware ELF at `elf`: an error when it cannot be read, holds no
+    /// defmt table, or this tool was built without the `defmt` feature.
+    pub fn from_elf(elf: &Path) -> std::result::Result<LogDecoder, String> {
+        #[cfg(feature = "defmt")]
+        {
+            let bytes =
+                std::fs::read(elf).map_err(|e| format!("reading '{}': {e}", elf.display()))?;
+            match defmt_decoder::Table::parse(&bytes) {
+                Ok(Some(table)) => Ok(LogDecoder { table }),
+                Ok(None) => Err(format!(
+                    "'{}' holds no defmt table (not linked with -Tdefmt.x)",
+                    elf.display()
+                )),
+                Err(e) => Err(format!("'{}': {e}", elf.display())),
+            }
+        }
+        #[cfg(not(feature = "defmt"))]
+        {
+            Err(format!(
+                "cannot decode with '{}': this eie was built without the `defmt` feature",
+                elf.display()
+            ))
+        }
+    }
+
+    /// The record in one log frame as text: its level and message (`INFO eie-fw 0.1.0 ...`).
+    pub fn decode(&self, frame: &[u8]) -> std::result::Result<String, String> {
+        #[cfg(feature = "defmt")]
+        {
+            let mut stream = self.table.new_stream_decoder();
+            stream.received(frame);
+            match stream.decode() {
+                Ok(record) => Ok(record.display(false).to_string()),
+                Err(defmt_decoder::DecodeError::UnexpectedEof) => {
+                    Err(format!("truncated log record ({} bytes)", frame.len()))
+                }
+                Err(defmt_decoder::DecodeError::Malformed) => Err(format!(
+                    "log record of {} bytes does not match the ELF's defmt table (another firmware?)",
+                    frame.len()
+                )),
+            }
+        }
+        #[cfg(not(feature = "defmt"))]
+        {
+            Err(format!(
+                "log record of {} bytes not decoded: this eie was built without the `defmt` feature",
+                frame.len()
+            ))
         }
     }
 }

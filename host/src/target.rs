@@ -4,7 +4,7 @@
 //! whole simulated SoC, started through `bitstream/soc/run_sim.py`), `serial:<port>[@baud]`
 //! (a board) and `tcp:<host>:<port>` (a UART already exposed on a socket).
 
-use crate::link::{BoardIdentity, Client, LinkError, RemoteInference};
+use crate::link::{BoardIdentity, Client, LinkError, LogDecoder, RemoteInference};
 use crate::{Error, Result};
 use eie_bitstream::{Sim, SimConfig};
 use eie_firmware::{Eie, ModelInfo, PeCounters, RunStats};
@@ -197,6 +197,10 @@ pub struct SocSimOptions {
     pub firmware: PathBuf,
     /// How long the runner may take to open its port.
     pub start_timeout: Duration,
+    /// The firmware ELF whose defmt table decodes the firmware's log records. `None`: for
+    /// soc-sim, the ELF beside the ROM image (`eie-fw.elf` beside `eie-fw.bin`) when it exists;
+    /// other targets then count the records without decoding them.
+    pub elf: Option<PathBuf>,
 }
 
 impl Default for SocSimOptions {
@@ -213,7 +217,37 @@ impl Default for SocSimOptions {
             firmware: build.join("eie-fw.bin"),
             build,
             start_timeout: Duration::from_secs(60),
+            elf: None,
         }
+    }
+}
+
+/// The firmware's log records since they were last taken ([`RemoteTarget::take_log_lines`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FirmwareLogs {
+    /// The decoded records (`LEVEL message`), or for a record that failed to decode, why.
+    pub lines: Vec<String>,
+    /// Records received but not decoded because no firmware ELF is known.
+    pub undecoded: usize,
+}
+
+impl FirmwareLogs {
+    /// What to print on standard error: one line per record, `firmware: ` before each, or a
+    /// count of the undecoded records with how to decode them.
+    pub fn render(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .lines
+            .iter()
+            .map(|l| format!("firmware: {l}"))
+            .collect();
+        if self.undecoded > 0 {
+            out.push(format!(
+                "firmware: {} defmt log record(s) not decoded; pass --elf <the firmware ELF> to \
+                 decode them",
+                self.undecoded
+            ));
+        }
+        out
     }
 }
 
@@ -374,12 +408,14 @@ pub struct RemoteTarget {
     name: &'static str,
     model: Option<ModelSummary>,
     timeout_us: u32,
+    logs: Option<LogDecoder>,
     // Declared last: dropped after the client has closed the connection.
     runner: Option<Runner>,
 }
 
 impl RemoteTarget {
-    /// Connects to `spec` (not `sim`) and identifies the firmware.
+    /// Connects to `spec` (not `sim`) and identifies the firmware. Its log records are decoded
+    /// with `soc.elf` (or for soc-sim, the ELF beside the ROM image when it exists).
     pub fn connect(spec: &TargetSpec, soc: &SocSimOptions) -> Result<RemoteTarget> {
         match spec {
             TargetSpec::Sim => Err(remote_error(
@@ -393,6 +429,13 @@ impl RemoteTarget {
                     .and_then(|()| stream.set_nodelay(true))
                     .map_err(|e| remote_error("soc-sim", e))?;
                 let mut target = RemoteTarget::over(Box::new(stream), "soc-sim", Some(runner));
+                let elf = soc
+                    .elf
+                    .clone()
+                    .unwrap_or_else(|| soc.firmware.with_extension("elf"));
+                if soc.elf.is_some() || (cfg!(feature = "defmt") && elf.is_file()) {
+                    target.decode_logs_with(&elf)?;
+                }
                 target.client.set_timeout(SOC_SIM_TIMEOUT);
                 target.client.set_attempts(2);
                 target.identify()?;
@@ -404,6 +447,9 @@ impl RemoteTarget {
                     .open()
                     .map_err(|e| remote_error("serial", format!("'{port}': {e}")))?;
                 let mut target = RemoteTarget::over(Box::new(stream), "serial", None);
+                if let Some(elf) = &soc.elf {
+                    target.decode_logs_with(elf)?;
+                }
                 target.identify()?;
                 Ok(target)
             }
@@ -414,6 +460,9 @@ impl RemoteTarget {
                     .set_read_timeout(Some(POLL))
                     .map_err(|e| remote_error("tcp", e))?;
                 let mut target = RemoteTarget::over(Box::new(stream), "tcp", None);
+                if let Some(elf) = &soc.elf {
+                    target.decode_logs_with(elf)?;
+                }
                 target.client.set_timeout(SOC_SIM_TIMEOUT);
                 target.identify()?;
                 Ok(target)
@@ -439,6 +488,7 @@ impl RemoteTarget {
             name,
             model: None,
             timeout_us: 0,
+            logs: None,
             runner,
         }
     }
@@ -452,6 +502,13 @@ impl RemoteTarget {
             }
             _ => remote_error(self.name, e),
         }
+    }
+
+    /// Decodes the firmware's log records with the defmt table of the firmware ELF `elf` from
+    /// now on ([`RemoteTarget::take_log_lines`]).
+    pub fn decode_logs_with(&mut self, elf: &Path) -> Result<()> {
+        self.logs = Some(LogDecoder::from_elf(elf).map_err(|e| remote_error(self.name, e))?);
+        Ok(())
     }
 
     fn identify(&mut self) -> Result<()> {
@@ -550,6 +607,24 @@ impl RemoteTarget {
     /// Log frames received so far (defmt-encoded).
     pub fn take_logs(&mut self) -> Vec<Vec<u8>> {
         self.client.take_logs()
+    }
+
+    /// The log records received so far, decoded when the firmware ELF is known, emptied.
+    pub fn take_log_lines(&mut self) -> FirmwareLogs {
+        let frames = self.client.take_logs();
+        match &self.logs {
+            Some(decoder) => FirmwareLogs {
+                lines: frames
+                    .iter()
+                    .map(|f| decoder.decode(f).unwrap_or_else(|e| format!("<{e}>")))
+                    .collect(),
+                undecoded: 0,
+            },
+            None => FirmwareLogs {
+                lines: Vec::new(),
+                undecoded: frames.len(),
+            },
+        }
     }
 }
 

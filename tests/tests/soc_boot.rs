@@ -2,8 +2,10 @@
 //! `eie-fw` when they are out of date, `bitstream/soc/run_sim.py` starts the simulation, and
 //! the firmware's answers over the UART socket are checked against the SoC's build
 //! (`csr.csv`): the accelerator's identity and geometry, both clocks, the staging buffer in
-//! main RAM, and its status before any model is loaded.
+//! main RAM, and its status before any model is loaded. The firmware's defmt log records (Log
+//! frames before the first answer) decode with the ELF's table to the expected boot lines.
 
+use eie::link::LogDecoder;
 use eie_firmware::server::BUFFER_BYTES;
 use eie_memmap::protocol::{self, ModelState, Request, Response};
 use eie_memmap::regs;
@@ -94,13 +96,15 @@ fn start(rom: &Path) -> Sim {
     Sim { child, uart }
 }
 
-/// Sends `request` as one frame (after a delimiter) and returns the next frame's bytes.
-fn exchange(uart: &mut TcpStream, seq: u16, request: &Request<'_>) -> Vec<u8> {
+/// Sends `request` as one frame (after a delimiter) and returns the next frame that is not a
+/// log record's, with the log records (defmt bytes) received before it.
+fn exchange(uart: &mut TcpStream, seq: u16, request: &Request<'_>) -> (Vec<u8>, Vec<Vec<u8>>) {
     let mut buf = [0u8; 256];
     let frame = protocol::encode(seq, request, &mut buf).expect("encode the request");
     let mut wire = vec![protocol::DELIMITER];
     wire.extend_from_slice(frame);
     uart.write_all(&wire).expect("write the UART");
+    let mut logs = Vec::new();
     let mut frame = Vec::new();
     let mut byte = [0u8; 1];
     loop {
@@ -108,10 +112,29 @@ fn exchange(uart: &mut TcpStream, seq: u16, request: &Request<'_>) -> Vec<u8> {
             .unwrap_or_else(|e| panic!("read the UART after {frame:?}: {e}"));
         match byte[0] {
             protocol::DELIMITER if frame.is_empty() => {}
-            protocol::DELIMITER => return frame,
+            protocol::DELIMITER => {
+                let mut copy = frame.clone();
+                match protocol::decode_in_place::<Response<'_>>(&mut copy) {
+                    Ok((_, Response::Log(record))) => {
+                        logs.push(record.to_vec());
+                        frame.clear();
+                    }
+                    _ => return (frame, logs),
+                }
+            }
             b => frame.push(b),
         }
     }
+}
+
+/// The `constant` rows of csr.csv holding text (the platform name): name -> text.
+fn soc_text(build: &Path, name: &str) -> String {
+    let csv = std::fs::read_to_string(build.join("csr.csv")).expect("read csr.csv");
+    csv.lines()
+        .find_map(|l| l.strip_prefix(&format!("constant,{name},")))
+        .and_then(|rest| rest.split(',').next())
+        .unwrap_or_else(|| panic!("csr.csv has no constant {name}"))
+        .to_string()
 }
 
 #[test]
@@ -121,7 +144,7 @@ fn firmware_boots_on_the_simulated_soc_and_identifies_the_hardware() {
     let c = soc_csv(build);
     let mut sim = start(&rom);
 
-    let mut frame = exchange(&mut sim.uart, 1, &Request::Identify);
+    let (mut frame, logs) = exchange(&mut sim.uart, 1, &Request::Identify);
     let (seq, response) = protocol::decode_in_place::<Response<'_>>(&mut frame)
         .unwrap_or_else(|e| panic!("the answer to Identify is no frame: {e:?}"));
     assert_eq!(seq, 1);
@@ -161,7 +184,40 @@ fn firmware_boots_on_the_simulated_soc_and_identifies_the_hardware() {
     );
     assert!(id.capacity.staging >= 256 * 1024, "{:?}", id.capacity);
 
-    let mut frame = exchange(&mut sim.uart, 2, &Request::Status);
+    // The boot records, decoded with the firmware ELF's defmt table: the driver's (debug), then
+    // the firmware's version, platform, geometry and clocks (info).
+    let elf = rom.with_extension("elf");
+    let decoder = LogDecoder::from_elf(&elf).unwrap_or_else(|e| panic!("{e}"));
+    let lines: Vec<String> = logs
+        .iter()
+        .map(|r| decoder.decode(r).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "DEBUG eie: {} PEs, queue depth {}",
+                c["eie_numpes"], c["eie_queuedepth"]
+            ),
+            format!(
+                "INFO eie-fw {} on {}: {} PEs, {} spmat words, {} pointers, {} activations, \
+                 {} layers; CPU {} Hz, EIE {} Hz",
+                env!("CARGO_PKG_VERSION"),
+                soc_text(build, "config_platform_name"),
+                c["eie_numpes"],
+                c["eie_spmatwords"],
+                c["eie_ptrentries"],
+                c["eie_actentries"],
+                c["eie_maxlayers"],
+                c["config_clock_frequency"],
+                c["eie_clock_frequency"]
+            ),
+        ],
+        "the boot log records"
+    );
+
+    let (mut frame, logs) = exchange(&mut sim.uart, 2, &Request::Status);
+    assert!(logs.is_empty(), "Status logs nothing: {logs:?}");
     let (seq, response) =
         protocol::decode_in_place::<Response<'_>>(&mut frame).expect("a Status frame");
     assert_eq!(seq, 2);

@@ -73,6 +73,9 @@ impl InfoArgs {
         }
         let mut target = RemoteTarget::connect(&self.target, &self.soc.options())?;
         let status: Status = target.status()?;
+        for line in target.take_log_lines().render() {
+            eprintln!("{line}");
+        }
         let model = match status.model {
             ModelState::Active(m) => Some(ModelJson {
                 image_len: m.image_len,

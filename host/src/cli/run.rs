@@ -24,6 +24,10 @@ pub struct SocArgs {
     /// SoC build folder for soc-sim (default: `$EIE_SOC_BUILD` or `.cache/soc/sim`).
     #[arg(long)]
     pub soc_build: Option<PathBuf>,
+    /// Firmware ELF whose defmt table decodes the firmware's log records (printed on standard
+    /// error); soc-sim default: the `.elf` beside the ROM image. Without one they are counted.
+    #[arg(long)]
+    pub elf: Option<PathBuf>,
 }
 
 impl SocArgs {
@@ -37,6 +41,7 @@ impl SocArgs {
         if let Some(fw) = &self.firmware {
             opts.firmware = fw.clone();
         }
+        opts.elf = self.elf.clone();
         opts
     }
 }
@@ -58,17 +63,11 @@ impl Runner {
         })
     }
 
-    /// defmt log records the firmware sent, announced on standard error (decoding them needs
-    /// the firmware ELF's table, which this tool does not read yet).
+    /// The firmware's log records received so far, on standard error.
     fn report_logs(&mut self) {
         if let Runner::Remote(t) = self {
-            let logs = t.take_logs();
-            if !logs.is_empty() {
-                let bytes: usize = logs.iter().map(Vec::len).sum();
-                eprintln!(
-                    "eie: the firmware sent {} defmt log record(s), {bytes} bytes (not decoded)",
-                    logs.len()
-                );
+            for line in t.take_log_lines().render() {
+                eprintln!("{line}");
             }
         }
     }
@@ -180,6 +179,9 @@ impl Args {
                 let geometry = *target.geometry();
                 let timer_hz = target.identity().timer_hz;
                 bar.end();
+                for line in target.take_log_lines().render() {
+                    eprintln!("{line}");
+                }
                 let upload = upload_bar(image.len() as u64);
                 let loaded = target.load(&image, &mut |n| upload.set_position(n));
                 upload.finish_and_clear();

@@ -5,6 +5,12 @@
 //! or an accelerator the driver refuses included) is reported to the host as a `Panic` frame,
 //! then the SoC resets.
 //!
+//! It logs with defmt (`eie_firmware::defmt_uart`): each record is a whole `Log` frame on the
+//! same UART, decoded by the host with this ELF's format table. The boot record is sent before
+//! the first request is read; the driver's records (loads, runs) while a request is handled,
+//! before its response is written, so a record never splits a response and never arrives while
+//! the host is sending (nothing is logged between a response and the next request).
+//!
 //! Build: `./x soc firmware [sim|ulx3s]` (EIE_SOC_BUILD names the SoC build whose csr.csv gives
 //! the addresses; see `firmware/build.rs`).
 #![no_std]
@@ -18,6 +24,7 @@ mod uart;
 
 use eie_firmware::server::{self, Ident, Server};
 use eie_firmware::Mmio;
+use embedded_io::Write as _;
 use timer::Timer;
 use uart::Uart;
 
@@ -68,8 +75,15 @@ fn check_ram(ram: &mut [u8]) -> Result<(), (usize, u32, u32)> {
     Ok(())
 }
 
+/// The defmt logger's sink: writes a whole Log frame to the UART, waiting for room. Only
+/// called from the logger's `release`, never while a response frame is being written.
+fn log_sink(bytes: &[u8]) {
+    let _ = Uart::new().write_all(bytes);
+}
+
 #[riscv_rt::entry]
 fn main() -> ! {
+    eie_firmware::defmt_uart::set_sink(log_sink);
     let timer = Timer::new();
     sdram::init(&timer);
     let staging = main_ram();
@@ -87,7 +101,21 @@ fn main() -> ! {
         Ok(server) => server,
         Err(e) => panic!("accelerator at {:#x}: {e}", soc::MEM_EIE_BASE),
     };
-    server.with_clock(timer::uptime).run(&mut Uart::new())
+    let mut server = server.with_clock(timer::uptime);
+    let g = *server.driver().geometry();
+    defmt::info!(
+        "eie-fw {=str} on {=str}: {=u32} PEs, {=u32} spmat words, {=u32} pointers, {=u32} activations, {=u32} layers; CPU {=u32} Hz, EIE {=u32} Hz",
+        ident.firmware,
+        soc::PLATFORM,
+        g.num_pes,
+        g.spmat_words,
+        g.ptr_entries,
+        g.act_entries,
+        g.max_layers,
+        ident.timer_hz,
+        ident.accel_hz
+    );
+    server.run(&mut Uart::new())
 }
 
 #[panic_handler]
