@@ -9,9 +9,10 @@
 //!   Run them with `EIE_BOARD=/dev/ttyUSB0 cargo test -p eie-tests --test hil -- --ignored`;
 //!   run without `EIE_BOARD`, they fail with "skipped: no board".
 //!
-//! The main check: LeNet-300-100 from the demo (`results/demo/lenet-300-100.eie`, re-encoded
-//! for the target's PE count with the same codes, codebooks and formats) on 100 MNIST test
-//! digits, every output equal to the fixed-point reference bit for bit.
+//! The main check: LeNet-300-100 from the demo (`results/demo/lenet-300-100.eie` after `./x
+//! demo`, else the copy of the demo's model committed in `tests/fixtures/`, re-encoded for the
+//! target's PE count with the same codes, codebooks and formats) on 100 MNIST test digits, every
+//! output equal to the fixed-point reference bit for bit.
 
 use eie::encode::{self, Formats, LayerCodes};
 use eie::model::Model;
@@ -84,11 +85,17 @@ impl Hw {
     }
 }
 
-/// The demo's LeNet-300-100, re-encoded for `num_pes` PEs: the same codes, codebooks and
-/// formats, so the same arithmetic. `None` if the demo has not been run.
-fn lenet(num_pes: u32) -> Option<Model> {
-    let path = root().join("results/demo/lenet-300-100.eie");
-    let demo = Model::read(&path).ok()?;
+/// The demo's LeNet-300-100 (from the last `./x demo`, else the committed fixture, trained by
+/// the demo on real MNIST), re-encoded for `num_pes` PEs: the same codes, codebooks and formats,
+/// so the same arithmetic.
+fn lenet(num_pes: u32) -> Model {
+    let fresh = root().join("results/demo/lenet-300-100.eie");
+    let path = if fresh.exists() {
+        fresh
+    } else {
+        root().join("tests/fixtures/lenet-300-100.eie")
+    };
+    let demo = Model::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let layers: Vec<LayerCodes> = (0..demo.layers.len())
         .map(|l| {
             let d = &demo.layers[l].desc;
@@ -113,7 +120,7 @@ fn lenet(num_pes: u32) -> Option<Model> {
         assert_eq!(a.desc.codebook, b.desc.codebook, "same codebook");
         assert_eq!(a.desc.shift(), b.desc.shift(), "same formats");
     }
-    Some(model)
+    model
 }
 
 /// `n` MNIST test digits spread over the classes, in the model's input format.
@@ -163,33 +170,11 @@ fn assert_bit_exact(hw: &mut Hw, model: &Model, inputs: &[Vec<i16>], case: &str)
     }
 }
 
-/// LeNet-300-100 on 100 MNIST test digits, or a generated stand-in of its shape when the demo
-/// has not been run.
+/// LeNet-300-100 on 100 MNIST test digits.
 fn check_lenet(hw: &mut Hw) {
-    let pes = hw.geometry().num_pes;
-    let (model, inputs, case) = match lenet(pes) {
-        Some(m) => {
-            let x = digits(&m, DIGITS);
-            (m, x, "LeNet-300-100 on MNIST test digits")
-        }
-        None => {
-            eprintln!(
-                "results/demo/lenet-300-100.eie missing (./x demo): a generated model instead"
-            );
-            let mut rng = rng(300);
-            let layers = [
-                random_layer(&mut rng, 300, 784, 0.07, true),
-                random_layer(&mut rng, 100, 300, 0.08, true),
-                random_layer(&mut rng, 10, 100, 0.25, true),
-            ];
-            let m = model(&layers, None, pes);
-            let x = (0..DIGITS)
-                .map(|_| random_input(&mut rng, 784, 0.2, 0..=16384))
-                .collect();
-            (m, x, "generated 784-300-100-10 model")
-        }
-    };
-    assert_bit_exact(hw, &model, &inputs, case);
+    let model = lenet(hw.geometry().num_pes);
+    let inputs = digits(&model, DIGITS);
+    assert_bit_exact(hw, &model, &inputs, "LeNet-300-100 on MNIST test digits");
 }
 
 /// Small random models with the edges the RTL must meet, one after the other on one target.
@@ -250,14 +235,7 @@ fn sim(geometry: Geometry) -> Hw {
 
 /// The SoC's geometry for the `sim` target: the demo model's needs at the SoC's PE count.
 fn sim_for_lenet() -> Hw {
-    let needs = lenet(8).map_or(
-        Geometry {
-            num_pes: 8,
-            ..Geometry::SMALL
-        },
-        |m| sim_geometry(&m.header.needs, None),
-    );
-    sim(needs)
+    sim(sim_geometry(&lenet(8).header.needs, None))
 }
 
 /// `./x soc firmware sim` (builds what is out of date), then the simulated SoC.
