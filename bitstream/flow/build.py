@@ -611,7 +611,7 @@ def build(
         revision = f"{commit} (committed snapshot)"
     else:
         rtl_dir = Path(args.rtl).resolve()
-        revision = rtl_revision(rtl_sources(rtl_dir) + [rtl_dir / "eie_regs.vh"])
+        revision = rtl_revision(rtl_sources(rtl_dir) + sorted(rtl_dir.glob("*.vh")))
     sources = rtl_sources(rtl_dir)
     incdirs = [rtl_dir]
     top, ooc, lpf, board_info = CORE_TOP, True, None, None

@@ -14,29 +14,7 @@ module eie_reduce_first #(
   output wire                    valid_o,
   output wire [Width-1:0]        data_o
 );
-  function integer level_size(input integer n, input integer l);
-    integer i;
-    integer s;
-    begin
-      s = n;
-      for (i = 0; i < l; i = i + 1) begin
-        s = (s + 7) / 8;
-      end
-      level_size = s;
-    end
-  endfunction
-
-  function integer level_offset(input integer n, input integer l);
-    integer i;
-    integer o;
-    begin
-      o = 0;
-      for (i = 0; i < l; i = i + 1) begin
-        o = o + level_size(n, i);
-      end
-      level_offset = o;
-    end
-  endfunction
+  `include "eie_tree_levels.vh"
 
   localparam integer TOTAL = level_offset(Inputs, Levels + 1);
 

@@ -11,30 +11,7 @@ module eie_reduce_or #(
   input  wire [Inputs*Width-1:0] in_i,
   output wire [Width-1:0]        out_o
 );
-  // Inputs left after l levels of merging groups of 8 (at least 1).
-  function integer level_size(input integer n, input integer l);
-    integer i;
-    integer s;
-    begin
-      s = n;
-      for (i = 0; i < l; i = i + 1) begin
-        s = (s + 7) / 8;
-      end
-      level_size = s;
-    end
-  endfunction
-
-  function integer level_offset(input integer n, input integer l);
-    integer i;
-    integer o;
-    begin
-      o = 0;
-      for (i = 0; i < l; i = i + 1) begin
-        o = o + level_size(n, i);
-      end
-      level_offset = o;
-    end
-  endfunction
+  `include "eie_tree_levels.vh"
 
   localparam integer TOTAL = level_offset(Inputs, Levels + 1);
 

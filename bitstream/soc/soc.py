@@ -256,7 +256,7 @@ def inputs_digest(args, target: str) -> str:
     import hashlib
 
     h = hashlib.sha256()
-    files = [Path(__file__), SOC_DIR / "requirements.txt", RTL_DIR / "files.txt", RTL_DIR / "eie_regs.vh"]
+    files = [Path(__file__), SOC_DIR / "requirements.txt", RTL_DIR / "files.txt", *sorted(RTL_DIR.glob("*.vh"))]
     files += sorted((SOC_DIR / "sim_modules").rglob("*.c"))
     files += sorted((SOC_DIR / "sim_modules").rglob("Makefile"))
     files += rtl_files()
