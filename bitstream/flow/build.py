@@ -341,6 +341,7 @@ def place_route(
     ooc: bool,
     lpf: Path | None = None,
     srcs: dict[str, str] | None = None,
+    extra: list[str] | None = None,
 ) -> dict:
     """One nextpnr-ecp5 run; timing failures are recorded, not raised."""
     tag = f"seed{seed}"
@@ -363,6 +364,7 @@ def place_route(
         str(log),
         "--timing-allow-fail",
         "-q",
+        *(extra or []),
     ]
     if ooc:
         cmd.append("--out-of-context")
@@ -602,6 +604,7 @@ def build(
     seeds: list[int],
     args: argparse.Namespace,
     board: dict | None = None,
+    pnr_opts: list[str] | None = None,
 ) -> dict:
     """Synthesis and place and route of one configuration; returns the report."""
     out = BUILD_ROOT / name
@@ -640,7 +643,8 @@ def build(
     else:
         srcs = cell_sources(synth["netlist"], top)
         seed_results = [
-            place_route(synth["netlist"], out, s, freq, ooc, lpf, srcs) for s in seeds
+            place_route(synth["netlist"], out, s, freq, ooc, lpf, srcs, pnr_opts)
+            for s in seeds
         ]
     agg = aggregate(seed_results)
     util_src = next((s["utilisation"] for s in seed_results if s.get("utilisation")), {})
@@ -713,7 +717,8 @@ def cmd_single(args: argparse.Namespace, mode: str) -> int:
     seeds = parse_seeds(args.seeds) if args.seeds else seed_default
     suffix = f"{board['name']}" if board else "ooc"
     name = build_dir_name(f"{config_name}-{suffix}", overrides)
-    rep = build(name, mode, params, freq, seeds, args, board)
+    pnr_opts = entry.get("pnr_opts", []) + args.pnr_opt
+    rep = build(name, mode, params, freq, seeds, args, board, pnr_opts)
     write_report(rep, RESULTS_ROOT / name)
     print_summary(rep)
     if args.pack_only:
@@ -849,6 +854,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--seeds", help="comma-separated placement seeds (default: the configuration's)")
     ap.add_argument("--points", help="sweep only these points, e.g. 8x512,16x1024 (PEs x SpmatWords)")
     ap.add_argument("--synth-opt", action="append", default=[], help="extra synth_ecp5 option, written --synth-opt=-dff")
+    ap.add_argument(
+        "--pnr-opt", action="append", default=[], help="extra nextpnr-ecp5 option, written --pnr-opt=--router=router2"
+    )
     ap.add_argument("--rtl", default=str(RTL_DIR), help="RTL folder with files.txt (default: bitstream/rtl)")
     ap.add_argument(
         "--no-selftest-sim", action="store_true", help="board: skip the Icarus run of the self-test"

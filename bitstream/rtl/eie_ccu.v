@@ -17,7 +17,8 @@ module eie_ccu #(
   parameter integer PtrEntries = 1024, // pointers per PE, power of two >= 4
   parameter integer ActEntries = 256,  // activations per PE per file, power of two >= 2
   parameter integer MaxLayers = 4,     // layer descriptors, 1..16
-  parameter integer ReduceLevels = 1   // register levels of the PE reductions (eie_reduce_*)
+  parameter integer ReduceLevels = 1,  // register levels of the PE reductions (eie_reduce_*)
+  parameter integer BcastLevels = 1    // registers between the broadcast register and a PE's queue
 ) (
   input  wire                                        clk_i,
   input  wire                                        rst_ni,
@@ -46,8 +47,9 @@ module eie_ccu #(
   output wire [MaxLayers*32-1:0]                     layer_cycles_o,
   // To every PE. The *_next_o signals are the values the CCU's registers take at the next
   // clock edge; every PE registers its own copy (eie_dup_reg), so it sees io_mode,
-  // compute, flush, cnt_clr, clr_en and clr_addr in the same cycle as the CCU would have
-  // output them from its own registers, without one net fanning out to all PEs' logic.
+  // compute, compute_start, wb_start, flush, cnt_clr, clr_en and clr_addr in the same cycle
+  // as the CCU would have output them from its own registers, without one net fanning out to
+  // all PEs' logic.
   output wire                                        io_mode_next_o,
   output wire                                        flush_o,       // for the LNZD tree
   output wire                                        flush_next_o,
@@ -65,13 +67,13 @@ module eie_ccu #(
   output wire [47:0]                                 sat_mask_o,
   output wire                                        relu_o,
   output wire                                        compute_next_o,
-  output wire                                        compute_start_o,
-  output wire                                        wb_start_o,
+  output wire                                        compute_start_next_o,
+  output wire                                        wb_start_next_o,
   output wire                                        bcast_valid_o,
   output wire [15:0]                                 bcast_j_o,
   output wire [15:0]                                 bcast_a_o,
   // From the PEs, through pipelined reductions of ReduceLevels register levels.
-  input  wire [ReduceLevels+1:0]                     any_fill_i,    // OR of the PEs' fill_o
+  input  wire [ReduceLevels+BcastLevels+1:0]         any_fill_i,    // OR of the PEs' fill_o
   input  wire                                        any_busy_i,    // some PE not idle
   input  wire                                        any_wb_busy_i,
   input  wire                                        err_valid_i,   // lowest PE with an error
@@ -119,7 +121,8 @@ module eie_ccu #(
 
   generate
     if (NumPes < 1 || NumPes > 256 || (NumPes & (NumPes - 1)) != 0 || MaxLayers < 1 ||
-        MaxLayers > 16 || ReduceLevels < 1 || ReduceLevels > 8) begin : g_bad_params
+        MaxLayers > 16 || ReduceLevels < 1 || ReduceLevels > 8 || BcastLevels < 1 ||
+        BcastLevels > 4) begin : g_bad_params
 `ifdef __ICARUS__
       initial $fatal(1, "eie_ccu: NumPes must be a power of two 1..256, MaxLayers 1..16");
 `else
@@ -157,8 +160,8 @@ module eie_ccu #(
   // Control.
   reg flush_q, flush_d;
   reg cnt_clr_d;  // registered in every PE (eie_pe)
-  reg compute_start_q, compute_start_d;
-  reg wb_start_q, wb_start_d;
+  reg compute_start_d;
+  reg wb_start_d;
   reg bias_pending_q, bias_pending_d;
   reg bcast_valid_q, bcast_valid_d;
   reg [31:0] bcast_q, bcast_d;
@@ -197,41 +200,46 @@ module eie_ccu #(
   // ---------------------------------------------------------------- delays matching the PEs
   // The PEs' flags reach this unit through a register in the PE and ReduceLevels register
   // levels. The drain test compares states of one cycle: the tree's emptiness and the
-  // broadcast register are delayed to match, so all of them describe the state
-  // ReduceLevels + 1 cycles ago. Once the tree, the broadcast and every PE are empty nothing
-  // can refill them, so the delay only postpones the end of the phase.
+  // broadcasts not yet in the queues (in the broadcast register or in the BcastLevels
+  // registers in front of the queues) are delayed to match, so all of them describe the
+  // state ReduceLevels + 1 cycles ago. Once the tree, the broadcasts and every PE are empty
+  // nothing can refill them, so the delay only postpones the end of the phase.
   localparam integer DL = ReduceLevels + 1;
+  // Broadcast history: how far back a broadcast may still be on its way into the queues as
+  // the fill flags see them.
+  localparam integer HL = ReduceLevels + BcastLevels;
   reg [DL-1:0] tree_idle_q, quiet_q;
-  reg [ReduceLevels-1:0] bhist_q;  // bhist_q[i]: bcast_valid_q of i + 1 cycles ago
-  wire [ReduceLevels:0] bhist = {bhist_q, bcast_valid_q};
+  reg [HL-1:0] bhist_q;  // bhist_q[i]: bcast_valid_q of i + 1 cycles ago
+  wire [HL:0] bhist = {bhist_q, bcast_valid_q};
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       tree_idle_q <= {DL{1'b1}};
       quiet_q <= {DL{1'b1}};
-      bhist_q <= {ReduceLevels{1'b0}};
+      bhist_q <= {HL{1'b0}};
     end else begin
       tree_idle_q <= {tree_idle_q[DL-2:0], tree_empty_i};
-      quiet_q <= {quiet_q[DL-2:0], ~bcast_valid_q & ~bias_pending_q};
-      bhist_q <= bhist[ReduceLevels-1:0];
+      quiet_q <= {quiet_q[DL-2:0], ~|bhist[BcastLevels:0] & ~bias_pending_q};
+      bhist_q <= bhist[HL-1:0];
     end
   end
 
   // ---------------------------------------------------------------- broadcast
   wire in_compute = (state_q == S_COMPUTE);
-  // A broadcast decided now lands in the queues at the end of the next cycle. The fill flags
-  // describe the queues ReduceLevels cycles ago; since then the broadcasts of the last
-  // ReduceLevels + 1 cycles (this one included) may have arrived and nothing is assumed to
-  // have left. With k of them, every queue must have held at most QueueDepth - 1 - k.
+  // A broadcast decided now lands in the queues at the end of cycle BcastLevels + 1 from
+  // now. The fill flags describe the queues at the end of the cycle ReduceLevels + 1 ago;
+  // the broadcasts of the last HL + 1 cycles (the one in the broadcast register included)
+  // may have arrived since, and nothing is assumed to have left. With k of them, every queue
+  // must have held at most QueueDepth - 1 - k.
   reg [3:0] in_flight;
   reg stall;
   integer h;
   always @* begin
     in_flight = 4'd0;
-    for (h = 0; h <= ReduceLevels; h = h + 1) begin
+    for (h = 0; h <= HL; h = h + 1) begin
       in_flight = in_flight + {3'd0, bhist[h]};
     end
     stall = 1'b0;
-    for (h = 0; h <= ReduceLevels + 1; h = h + 1) begin
+    for (h = 0; h <= HL + 1; h = h + 1) begin
       if (in_flight == h[3:0]) begin
         stall = any_fill_i[h];
       end
@@ -489,8 +497,6 @@ module eie_ccu #(
       bias_act_q <= 16'd0;
       sat_mask_q <= 48'd0;
       flush_q <= 1'b0;
-      compute_start_q <= 1'b0;
-      wb_start_q <= 1'b0;
       bias_pending_q <= 1'b0;
       bcast_valid_q <= 1'b0;
       bcast_q <= 32'd0;
@@ -524,8 +530,6 @@ module eie_ccu #(
       bias_act_q <= bias_act_d;
       sat_mask_q <= sat_mask_d;
       flush_q <= flush_d;
-      compute_start_q <= compute_start_d;
-      wb_start_q <= wb_start_d;
       bias_pending_q <= bias_pending_d;
       bcast_valid_q <= bcast_valid_d;
       bcast_q <= bcast_d;
@@ -630,8 +634,8 @@ module eie_ccu #(
   assign sat_mask_o = sat_mask_q;
   assign relu_o = relu_q;
   assign compute_next_o = (state_d == S_COMPUTE);
-  assign compute_start_o = compute_start_q;
-  assign wb_start_o = wb_start_q;
+  assign compute_start_next_o = compute_start_d;
+  assign wb_start_next_o = wb_start_d;
   assign bcast_valid_o = bcast_valid_q;
   assign bcast_j_o = bcast_q[31:16];
   assign bcast_a_o = bcast_q[15:0];

@@ -40,9 +40,9 @@ module eie_pe #(
   input  wire [47:0]                                   sat_mask_i,
   input  wire                                          relu_i,
   input  wire                                          compute_next_i,
-  input  wire                                          compute_start_i,
-  input  wire                                          wb_start_i,
-  // Broadcast from the CCU.
+  input  wire                                          compute_start_next_i,
+  input  wire                                          wb_start_next_i,
+  // Broadcast from the CCU (registered here: eie_ccu BcastLevels = 1).
   input  wire                                          bcast_valid_i,
   input  wire [15:0]                                   bcast_j_i,
   input  wire [15:0]                                   bcast_a_i,
@@ -58,7 +58,7 @@ module eie_pe #(
   output wire                                          lz_valid_o,
   output wire [31:0]                                   lz_data_o,
   input  wire                                          lz_ready_i,
-  // Memory bus.
+  // Memory bus (registered here, so a request reaches the memories a cycle later).
   input  wire                                          mb_valid_i,
   input  wire                                          mb_we_i,
   input  wire [1:0]                                    mb_sel_i,
@@ -92,18 +92,57 @@ module eie_pe #(
   wire io_mode_i;
   wire flush_i;
   wire compute_i;
+  wire compute_start_i;
+  wire wb_start_i;
   wire cnt_clr_i;
   wire clr_en_i;
   wire [AW-1:0] clr_addr_i;
   eie_dup_reg #(
-    .Width(5 + AW),
-    .ResetValue({1'b1, 1'b0, 1'b0, 1'b1, 1'b0, {AW{1'b0}}})
+    .Width(7 + AW),
+    .ResetValue({1'b1, 1'b0, 1'b0, 1'b0, 1'b0, 1'b1, 1'b0, {AW{1'b0}}})
   ) u_ctl (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
-    .d_i({io_mode_next_i, flush_next_i, compute_next_i, cnt_clr_next_i, clr_en_next_i,
-          clr_addr_next_i}),
-    .q_o({io_mode_i, flush_i, compute_i, cnt_clr_i, clr_en_i, clr_addr_i})
+    .d_i({io_mode_next_i, flush_next_i, compute_next_i, compute_start_next_i, wb_start_next_i,
+          cnt_clr_next_i, clr_en_next_i, clr_addr_next_i}),
+    .q_o({io_mode_i, flush_i, compute_i, compute_start_i, wb_start_i, cnt_clr_i, clr_en_i,
+          clr_addr_i})
+  );
+
+  // The broadcast register's copy: the CCU's stall rule counts it (BcastLevels). A flush
+  // empties the queue in the cycle this register may still hold a broadcast from before it.
+  wire bc_valid;
+  wire [15:0] bc_j;
+  wire [15:0] bc_a;
+  eie_dup_reg #(
+    .Width(33)
+  ) u_bcast (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .d_i({bcast_valid_i, bcast_j_i, bcast_a_i}),
+    .q_o({bc_valid, bc_j, bc_a})
+  );
+
+  // The memory-bus request's copy. The register block waits for the read data (eie_regs
+  // mb_rvalid_i) and issues one request at a time, so the extra cycle changes no order.
+  // Only the address bits some memory of this PE decodes are kept.
+  localparam integer MBW_ACT = AW + 1;
+  localparam integer MBW_PTR = (PAW > MBW_ACT) ? PAW : MBW_ACT;
+  localparam integer MBW_SPM = (SW + 1 > MBW_PTR) ? SW + 1 : MBW_PTR;
+  localparam integer MBW = (MBW_SPM > 4) ? MBW_SPM : 4;
+  wire mb_valid;
+  wire mb_we;
+  wire [1:0] mb_sel;
+  wire [7:0] mb_pe;
+  wire [MBW-1:0] mb_addr;
+  wire [31:0] mb_wdata;
+  eie_dup_reg #(
+    .Width(44 + MBW)
+  ) u_mb (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .d_i({mb_valid_i, mb_we_i, mb_sel_i, mb_pe_i, mb_addr_i[MBW-1:0], mb_wdata_i}),
+    .q_o({mb_valid, mb_we, mb_sel, mb_pe, mb_addr, mb_wdata})
   );
 
   // ---------------------------------------------------------------- rows of this PE
@@ -119,30 +158,36 @@ module eie_pe #(
   endfunction
 
   // Local copies of the layer's constants. The CCU sets them at least 20 cycles before a
-  // phase uses them and holds them through it; the copy keeps the long wires from the CCU
-  // out of the PE's logic paths.
+  // phase uses them and holds them through it; the copies (one per PE, not merged by
+  // synthesis) keep the long wires from the CCU out of the PE's logic paths, and the row
+  // counts take one more register.
+  wire [AW+PW:0] in_len_q;
+  wire [AW+PW:0] out_len_q;
+  wire src_file_q;
+  wire [PAW-1:0] ptr_base_q;
+  wire [5:0] shift_q;
+  wire [47:0] sat_mask_q;
+  wire relu_q;
+  eie_dup_reg #(
+    .Width(2 * (AW + PW + 1) + PAW + 56)
+  ) u_layer (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .d_i({in_len_i, out_len_i, src_file_i, ptr_base_i, shift_i, sat_mask_i, relu_i}),
+    .q_o({in_len_q, out_len_q, src_file_q, ptr_base_q, shift_q, sat_mask_q, relu_q})
+  );
   reg [AW:0] in_rows_q;
   reg [AW:0] out_rows_q;
-  reg src_file_q;
-  reg [PAW-1:0] ptr_base_q;
-  reg [5:0] shift_q;
-  reg [47:0] sat_mask_q;
-  reg relu_q;
   always @(posedge clk_i) begin
-    in_rows_q <= rows_of(in_len_i);
-    out_rows_q <= rows_of(out_len_i);
-    src_file_q <= src_file_i;
-    ptr_base_q <= ptr_base_i;
-    shift_q <= shift_i;
-    sat_mask_q <= sat_mask_i;
-    relu_q <= relu_i;
+    in_rows_q <= rows_of(in_len_q);
+    out_rows_q <= rows_of(out_len_q);
   end
 
   // ---------------------------------------------------------------- memory bus decode
-  wire mb_hit = mb_valid_i & (mb_pe_i == PE_INDEX32[7:0]) & io_mode_i;
-  wire mb_act = mb_hit & (mb_sel_i == SEL_ACT);
-  wire mb_ptr = mb_hit & (mb_sel_i == SEL_PTR);
-  wire mb_spmat = mb_hit & (mb_sel_i == SEL_SPMAT);
+  wire mb_hit = mb_valid & (mb_pe == PE_INDEX32[7:0]) & io_mode_i;
+  wire mb_act = mb_hit & (mb_sel == SEL_ACT);
+  wire mb_ptr = mb_hit & (mb_sel == SEL_PTR);
+  wire mb_spmat = mb_hit & (mb_sel == SEL_SPMAT);
 
   // ---------------------------------------------------------------- activation files
   wire leaf_done;
@@ -158,11 +203,11 @@ module eie_pe #(
     .Depth(2 * ActEntries)
   ) u_act (
     .clk_i(clk_i),
-    .we_i(io_mode_i ? (mb_act & mb_we_i) : wb_act_we),
-    .waddr_i(io_mode_i ? mb_addr_i[AW:0] : {~src_file_q, wb_act_waddr}),
-    .wdata_i(io_mode_i ? mb_wdata_i[15:0] : wb_act_wdata),
-    .re_i(io_mode_i ? (mb_act & ~mb_we_i) : leaf_re),
-    .raddr_i(io_mode_i ? mb_addr_i[AW:0] : {src_file_q, leaf_raddr}),
+    .we_i(io_mode_i ? (mb_act & mb_we) : wb_act_we),
+    .waddr_i(io_mode_i ? mb_addr[AW:0] : {~src_file_q, wb_act_waddr}),
+    .wdata_i(io_mode_i ? mb_wdata[15:0] : wb_act_wdata),
+    .re_i(io_mode_i ? (mb_act & ~mb_we) : leaf_re),
+    .raddr_i(io_mode_i ? mb_addr[AW:0] : {src_file_q, leaf_raddr}),
     .rdata_o(act_rdata)
   );
 
@@ -199,8 +244,8 @@ module eie_pe #(
     .clk_i(clk_i),
     .rst_ni(rst_ni),
     .flush_i(flush_i),
-    .push_i(bcast_valid_i),
-    .data_i({bcast_j_i, bcast_a_i}),
+    .push_i(bc_valid),
+    .data_i({bc_j, bc_a}),
     .pop_i(q_pop),
     .head_o(q_head),
     .empty_o(q_empty),
@@ -210,7 +255,7 @@ module eie_pe #(
 
   // Registered fill levels for the CCU's stall decision: fill[k] = the queue holds
   // QueueDepth - k or more elements. A threshold at or below zero is always met.
-  wire [QCW:0] q_count_next = {1'b0, q_count} + {{QCW{1'b0}}, bcast_valid_i & ~q_full} -
+  wire [QCW:0] q_count_next = {1'b0, q_count} + {{QCW{1'b0}}, bc_valid & ~q_full} -
                               {{QCW{1'b0}}, q_pop & ~q_empty};
   reg [FillFlags-1:0] fill_d, fill_q;
   integer f;
@@ -257,15 +302,15 @@ module eie_pe #(
 
   // A pointer written over the bus saturates at the largest value the RAM holds, which is
   // past the end of the sparse-matrix memory, so a huge pointer still ends in PTR_PAST_END.
-  wire [PVW-1:0] ptr_wdata = (|(mb_wdata_i >> PVW)) ? {PVW{1'b1}} : mb_wdata_i[PVW-1:0];
+  wire [PVW-1:0] ptr_wdata = (|(mb_wdata >> PVW)) ? {PVW{1'b1}} : mb_wdata[PVW-1:0];
 
   eie_ram_dp #(
     .Width(PVW),
     .Depth(PtrEntries)
   ) u_ptr_ram (
     .clk_i(clk_i),
-    .addr_a_i(io_mode_i ? {mb_addr_i[0], mb_addr_i[PAW-1:1]} : ptr_addr_a),
-    .we_a_i(mb_ptr & mb_we_i),
+    .addr_a_i(io_mode_i ? {mb_addr[0], mb_addr[PAW-1:1]} : ptr_addr_a),
+    .we_a_i(mb_ptr & mb_we),
     .wdata_a_i(ptr_wdata),
     .rdata_a_o(ptr_rdata_a),
     .addr_b_i(ptr_addr_b),
@@ -325,11 +370,11 @@ module eie_pe #(
     .LaneWidth(32)
   ) u_spmat_ram (
     .clk_i(clk_i),
-    .we_i((mb_spmat & mb_we_i) ? (mb_addr_i[0] ? 2'b10 : 2'b01) : 2'b00),
-    .waddr_i(mb_addr_i[SW:1]),
-    .wdata_i({mb_wdata_i, mb_wdata_i}),
-    .re_i(io_mode_i ? (mb_spmat & ~mb_we_i) : spm_re),
-    .raddr_i(io_mode_i ? mb_addr_i[SW:1] : spm_raddr),
+    .we_i((mb_spmat & mb_we) ? (mb_addr[0] ? 2'b10 : 2'b01) : 2'b00),
+    .waddr_i(mb_addr[SW:1]),
+    .wdata_i({mb_wdata, mb_wdata}),
+    .re_i(io_mode_i ? (mb_spmat & ~mb_we) : spm_re),
+    .raddr_i(io_mode_i ? mb_addr[SW:1] : spm_raddr),
     .rdata_o(spm_rdata)
   );
 
@@ -540,24 +585,28 @@ module eie_pe #(
       rd2_q <= 1'b0;
       rvalid_q <= 1'b0;
     end else begin
-      rd1_q <= mb_hit & ~mb_we_i;
+      rd1_q <= mb_hit & ~mb_we;
       rd2_q <= rd1_q;
       rvalid_q <= rd2_q;
     end
   end
 
   always @(posedge clk_i) begin
-    rd1_sel_q <= mb_sel_i;
-    rd1_low_q <= mb_addr_i[3:0];
+    rd1_sel_q <= mb_sel;
+    rd1_low_q <= mb_addr[3:0];
     rd2_sel_q <= rd1_sel_q;
     rd2_low_q <= rd1_low_q;
     rdata_q <= rdata_d;
   end
 
-  /* verilator lint_off UNUSEDSIGNAL */
-  // Address bits above what this build's memories use are checked by the decoder.
-  wire unused_mb_addr = |mb_addr_i;
-  /* verilator lint_on UNUSEDSIGNAL */
+  generate
+    if (MBW < 24) begin : g_mb_addr_high
+      /* verilator lint_off UNUSEDSIGNAL */
+      // Address bits above what this build's memories use are checked by the decoder.
+      wire unused_mb_addr = |mb_addr_i[23:MBW];
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
+  endgenerate
 
   assign fill_o = fill_q;
   assign idle_o = idle_q;

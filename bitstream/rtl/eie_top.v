@@ -38,7 +38,9 @@ module eie_top #(
   localparam integer LENW = AW + PW + 1;
   // Register levels of the reductions over the PEs (groups of 8 per level).
   localparam integer RL = (NumPes <= 8) ? 1 : ((NumPes <= 64) ? 2 : 3);
-  localparam integer FILLW = RL + 2;
+  // Register levels between the CCU's broadcast register and the PEs' queues (eie_pe u_bcast).
+  localparam integer BL = 1;
+  localparam integer FILLW = RL + BL + 2;
 
   generate
     if (NumPes < 1 || NumPes > 256 || (NumPes & (NumPes - 1)) != 0 ||
@@ -189,8 +191,8 @@ module eie_top #(
   wire [47:0] sat_mask;
   wire relu;
   wire compute_next;
-  wire compute_start;
-  wire wb_start;
+  wire compute_start_next;
+  wire wb_start_next;
   wire bcast_valid;
   wire [15:0] bcast_j;
   wire [15:0] bcast_a;
@@ -220,7 +222,8 @@ module eie_top #(
     .PtrEntries(PtrEntries),
     .ActEntries(ActEntries),
     .MaxLayers(MaxLayers),
-    .ReduceLevels(RL)
+    .ReduceLevels(RL),
+    .BcastLevels(BL)
   ) u_ccu (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
@@ -260,8 +263,8 @@ module eie_top #(
     .sat_mask_o(sat_mask),
     .relu_o(relu),
     .compute_next_o(compute_next),
-    .compute_start_o(compute_start),
-    .wb_start_o(wb_start),
+    .compute_start_next_o(compute_start_next),
+    .wb_start_next_o(wb_start_next),
     .bcast_valid_o(bcast_valid),
     .bcast_j_o(bcast_j),
     .bcast_a_o(bcast_a),
@@ -326,8 +329,8 @@ module eie_top #(
         .sat_mask_i(sat_mask),
         .relu_i(relu),
         .compute_next_i(compute_next),
-        .compute_start_i(compute_start),
-        .wb_start_i(wb_start),
+        .compute_start_next_i(compute_start_next),
+        .wb_start_next_i(wb_start_next),
         .bcast_valid_i(bcast_valid),
         .bcast_j_i(bcast_j),
         .bcast_a_i(bcast_a),

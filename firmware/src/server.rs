@@ -17,6 +17,7 @@
 //! (the firmware's main loop). The link is any [`embedded_io::Read`] + [`embedded_io::Write`]
 //! (embedded-io 0.6).
 
+use crate::log::{info, warning};
 use crate::{Bus, Eie, Error};
 use core::fmt::Write as _;
 use eie_memmap::image::{self, Event, StreamError, CRC32};
@@ -405,6 +406,11 @@ impl<B: Bus, D: DelayNs, C: Clock> Core<'_, B, D, C> {
         let computed = CRC32.checksum(image);
         if let Some(expected) = upload.crc {
             if expected != computed {
+                warning!(
+                    "commit refused: CRC-32 {=u32:#010x}, expected {=u32:#010x}",
+                    computed,
+                    expected
+                );
                 return Response::Error(Fault::UploadCrc { expected, computed });
             }
         }
@@ -422,14 +428,21 @@ impl<B: Bus, D: DelayNs, C: Clock> Core<'_, B, D, C> {
             Err(StreamError::Image(e)) => {
                 self.text.clear();
                 let _ = write!(self.text, "{e}");
+                warning!("commit refused: invalid image: {=str}", self.text.as_str());
                 return Response::Error(Fault::InvalidImage { reason: &self.text });
             }
             Err(StreamError::Sink(m)) => {
+                warning!(
+                    "commit refused: the image needs {=str} = {=u32}, the accelerator has {=u32}",
+                    m.field,
+                    m.image,
+                    m.hardware
+                );
                 return Response::Error(Fault::Geometry {
                     field: m.field,
                     image: m.image,
                     hardware: m.hardware,
-                })
+                });
             }
             Ok(()) => {}
         }
@@ -448,6 +461,14 @@ impl<B: Bus, D: DelayNs, C: Clock> Core<'_, B, D, C> {
                     output_len: header.output_len,
                     num_layers: header.needs.num_layers,
                 };
+                info!(
+                    "model committed: {=u32} B (CRC-32 {=u32:#010x}), {=u32} layers, {=u32} inputs -> {=u32} outputs",
+                    summary.image_len,
+                    summary.image_crc,
+                    summary.num_layers,
+                    summary.input_len,
+                    summary.output_len
+                );
                 self.model = ModelState::Active(summary);
                 Response::Committed(summary)
             }
@@ -459,6 +480,7 @@ impl<B: Bus, D: DelayNs, C: Clock> Core<'_, B, D, C> {
                 }
                 self.text.clear();
                 let _ = write!(self.text, "{e}");
+                warning!("commit failed while loading: {=str}", self.text.as_str());
                 Response::Error(Fault::LoadFailed { reason: &self.text })
             }
         }
@@ -561,7 +583,10 @@ impl<B: Bus, D: DelayNs, C: Clock> Core<'_, B, D, C> {
                 .write(regs::STATUS, regs::STATUS_DONE | regs::STATUS_ERROR)
         })();
         match result {
-            Ok(()) => Response::Ack,
+            Ok(()) => {
+                info!("reset: no model, accelerator idle");
+                Response::Ack
+            }
             Err(e) => self.fault(e),
         }
     }

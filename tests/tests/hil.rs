@@ -317,6 +317,21 @@ fn check_garbage(hw: &mut Hw) {
 fn soc_sim_lenet_on_mnist() {
     let mut hw = soc_sim();
     check_lenet(&mut hw);
+    // The firmware logs the commit with the model's size and shape (decoded with its ELF).
+    if let Hw::Remote(t) = &mut hw {
+        let logs = t.take_log_lines();
+        let committed = logs.lines.iter().find_map(|l| {
+            let rest = l.strip_prefix("INFO model committed: ")?;
+            let (bytes, rest) = rest.split_once(" B (CRC-32 0x")?;
+            let shape = rest.split_once("), ")?.1;
+            Some((bytes.parse::<u32>().ok()?, shape.to_string()))
+        });
+        let Some((bytes, shape)) = committed else {
+            panic!("no commit log record in {:?}", logs.lines);
+        };
+        assert!(bytes > 0, "image size {bytes}");
+        assert_eq!(shape, "3 layers, 784 inputs -> 10 outputs");
+    }
     check_refusals(&mut hw);
     check_garbage(&mut hw);
 }
