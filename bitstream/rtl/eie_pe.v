@@ -254,17 +254,24 @@ module eie_pe #(
   );
 
   // Registered fill levels for the CCU's stall decision: fill[k] = the queue holds
-  // QueueDepth - k or more elements. A threshold at or below zero is always met.
-  wire [QCW:0] q_count_next = {1'b0, q_count} + {{QCW{1'b0}}, bc_valid & ~q_full} -
-                              {{QCW{1'b0}}, q_pop & ~q_empty};
+  // QueueDepth - k or more elements after this cycle's push and pop. The count changes by at
+  // most one, so each flag is one of three comparisons of the registered count, chosen by the
+  // push and the pop (no adder on the path from the pop). A threshold at or below zero is
+  // always met.
+  wire q_push_now = bc_valid & ~q_full;
+  wire q_pop_now = q_pop & ~q_empty;
   reg [FillFlags-1:0] fill_d, fill_q;
   integer f;
   always @* begin
     for (f = 0; f < FillFlags; f = f + 1) begin
       if (f >= QueueDepth) begin
         fill_d[f] = 1'b1;
+      end else if (q_push_now && !q_pop_now) begin
+        fill_d[f] = ({{(32 - QCW){1'b0}}, q_count} + 32'd1 >= QDEPTH32 - f);
+      end else if (q_pop_now && !q_push_now) begin
+        fill_d[f] = ({{(32 - QCW){1'b0}}, q_count} >= QDEPTH32 - f + 32'd1);
       end else begin
-        fill_d[f] = ({{(31 - QCW){1'b0}}, q_count_next} >= QDEPTH32 - f);
+        fill_d[f] = ({{(32 - QCW){1'b0}}, q_count} >= QDEPTH32 - f);
       end
     end
   end
