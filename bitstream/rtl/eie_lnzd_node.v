@@ -1,8 +1,12 @@
 `default_nettype none
 // One node of the leading-non-zero-detect tree: merges up to four streams of non-zero
-// activations (j, a_j) into one. The leading (lowest-numbered) child with a valid element
-// wins. The output sits in a two-entry buffer, so the ready signals toward the children
-// depend only on this node's registers and never chain through the tree.
+// activations (j, a_j) into one. Each child's element first lands in this node's input
+// register for that child; the leading (lowest-numbered) child whose register holds an
+// element wins and moves on into a two-entry output buffer. The ready signals toward the
+// children depend only on this node's registers, never on the children's valid signals, so
+// no path goes from a child to its parent and back within a cycle (leaves sit in PEs spread
+// over the chip), and none chains through the tree. The order of the columns does not change
+// the sums: accumulation is exact integer arithmetic.
 module eie_lnzd_node #(
   parameter integer Fanin = 4,  // children, 1..4
   parameter integer Width = 32  // element bits, >= 1
@@ -28,18 +32,21 @@ module eie_lnzd_node #(
     end
   endgenerate
 
-  // Leading-one detect over the children.
+  // Input registers, one per child.
+  reg [Fanin-1:0] in_valid_q, in_valid_d;
+  reg [Width-1:0] in_data_q [0:Fanin-1];
+  // Leading-one detect over the input registers.
   reg [Fanin-1:0] grant;
   reg [Width-1:0] pick;
   integer k;
   always @* begin
     grant = {Fanin{1'b0}};
-    pick = data_i[Width-1:0];
+    pick = in_data_q[0];
     for (k = Fanin - 1; k >= 0; k = k - 1) begin
-      if (valid_i[k]) begin
+      if (in_valid_q[k]) begin
         grant = {Fanin{1'b0}};
         grant[k] = 1'b1;
-        pick = data_i[k*Width +: Width];
+        pick = in_data_q[k];
       end
     end
   end
@@ -50,8 +57,18 @@ module eie_lnzd_node #(
   reg [Width-1:0] slot1_q, slot1_d;
 
   wire can_take = (count_q != 2'd2);
-  wire push = (|valid_i) & can_take;
+  wire push = (|in_valid_q) & can_take;
   wire pop = (count_q != 2'd0) & ready_i;
+  // A child may hand over an element when its register is empty or moves on this cycle.
+  wire [Fanin-1:0] consume = push ? grant : {Fanin{1'b0}};
+  wire [Fanin-1:0] take = ~in_valid_q | consume;
+  wire [Fanin-1:0] accept = valid_i & take;
+  always @* begin
+    in_valid_d = (in_valid_q & ~consume) | accept;
+    if (flush_i) begin
+      in_valid_d = {Fanin{1'b0}};
+    end
+  end
 
   always @* begin
     count_d = count_q;
@@ -89,19 +106,26 @@ module eie_lnzd_node #(
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       count_q <= 2'd0;
+      in_valid_q <= {Fanin{1'b0}};
     end else begin
       count_q <= count_d;
+      in_valid_q <= in_valid_d;
     end
   end
 
   always @(posedge clk_i) begin
     slot0_q <= slot0_d;
     slot1_q <= slot1_d;
+    for (k = 0; k < Fanin; k = k + 1) begin
+      if (accept[k]) begin
+        in_data_q[k] <= data_i[k*Width +: Width];
+      end
+    end
   end
 
-  assign ready_o = can_take ? grant : {Fanin{1'b0}};
+  assign ready_o = take;
   assign valid_o = (count_q != 2'd0);
   assign data_o = slot0_q;
-  assign empty_o = (count_q == 2'd0);
+  assign empty_o = (count_q == 2'd0) & ~|in_valid_q;
 endmodule
 `default_nettype wire
