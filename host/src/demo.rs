@@ -472,6 +472,16 @@ fn percent(x: f64) -> String {
     format!("{:6.2} %", 100.0 * x)
 }
 
+/// A fraction as a percentage with at most one decimal, without a trailing `.0`: 0.06 is
+/// `6`, 0.065 is `6.5`.
+fn percent_short(x: f64) -> String {
+    let text = format!("{:.1}", 100.0 * x);
+    match text.strip_suffix(".0") {
+        Some(whole) => whole.to_owned(),
+        None => text,
+    }
+}
+
 /// The summary as text: accuracy after each stage, densities, compression, performance and
 /// timings, each next to the project's goal.
 pub fn render(o: &Outcome) -> String {
@@ -494,7 +504,7 @@ pub fn render(o: &Outcome) -> String {
         .config
         .densities
         .iter()
-        .map(|d| format!("{:.0}", d * 100.0))
+        .map(|&d| percent_short(d))
         .collect();
     let mut rows: Vec<(String, String)> = vec![
         ("dense float (f32)".into(), percent(a.dense)),
@@ -675,6 +685,23 @@ mod tests {
         assert_eq!(argmax(&[1, 3, 3, 2]), 1);
         assert_eq!(argmax(&[-1.0, -0.5]), 1);
         assert_eq!(argmax::<i16>(&[]), 0);
+    }
+
+    #[test]
+    fn default_densities_are_at_or_below_the_papers() {
+        let config = Config::default();
+        assert_eq!(config.densities.len(), PAPER_DENSITIES.len());
+        for (d, paper) in config.densities.iter().zip(PAPER_DENSITIES) {
+            assert!(*d > 0.0 && *d <= paper, "{d} against the paper's {paper}");
+        }
+    }
+
+    #[test]
+    fn densities_keep_their_decimal() {
+        assert_eq!(percent_short(0.06), "6");
+        assert_eq!(percent_short(0.065), "6.5");
+        assert_eq!(percent_short(0.25), "25");
+        assert_eq!(percent_short(1.0), "100");
     }
 
     #[test]
