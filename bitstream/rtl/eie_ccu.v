@@ -45,17 +45,15 @@ module eie_ccu #(
   output wire [31:0]                                 cycles_o,
   output wire [31:0]                                 stalls_o,
   output wire [MaxLayers*32-1:0]                     layer_cycles_o,
-  // To every PE. The *_next_o signals are the values the CCU's registers take at the next
-  // clock edge; every PE registers its own copy (eie_dup_reg), so it sees io_mode,
-  // compute, compute_start, wb_start, flush, cnt_clr, clr_en and clr_addr in the same cycle
-  // as the CCU would have output them from its own registers, without one net fanning out to
-  // all PEs' logic.
-  output wire                                        io_mode_next_o,
-  output wire                                        flush_o,       // for the LNZD tree
-  output wire                                        flush_next_o,
-  output wire                                        cnt_clr_next_o,
-  output wire                                        clr_en_next_o,
-  output wire [$clog2(ActEntries)-1:0]               clr_addr_next_o,
+  // To every PE, from this unit's registers (io_mode and compute through one decoder of the
+  // state). Every PE registers its own copy (eie_dup_reg), so it sees them a cycle after this
+  // unit does, and neither this unit's next-state logic nor any PE's logic sits on the nets
+  // that reach all PEs.
+  output wire                                        io_mode_o,
+  output wire                                        flush_o,       // also the LNZD tree's
+  output wire                                        cnt_clr_o,
+  output wire                                        clr_en_o,
+  output wire [$clog2(ActEntries)-1:0]               clr_addr_o,
   output wire                                        pe_cb_we_o,
   output wire [3:0]                                  pe_cb_addr_o,
   output wire [15:0]                                 pe_cb_data_o,
@@ -66,9 +64,9 @@ module eie_ccu #(
   output wire [5:0]                                  shift_o,
   output wire [47:0]                                 sat_mask_o,
   output wire                                        relu_o,
-  output wire                                        compute_next_o,
-  output wire                                        compute_start_next_o,
-  output wire                                        wb_start_next_o,
+  output wire                                        compute_o,
+  output wire                                        compute_start_o,
+  output wire                                        wb_start_o,
   output wire                                        bcast_valid_o,
   output wire [15:0]                                 bcast_j_o,
   output wire [15:0]                                 bcast_a_o,
@@ -159,9 +157,9 @@ module eie_ccu #(
   reg [47:0] sat_mask_q, sat_mask_d;
   // Control.
   reg flush_q, flush_d;
-  reg cnt_clr_d;  // registered in every PE (eie_pe)
-  reg compute_start_d;
-  reg wb_start_d;
+  reg cnt_clr_q, cnt_clr_d;
+  reg compute_start_q, compute_start_d;
+  reg wb_start_q, wb_start_d;
   reg bias_pending_q, bias_pending_d;
   reg bcast_valid_q, bcast_valid_d;
   reg [31:0] bcast_q, bcast_d;
@@ -248,7 +246,9 @@ module eie_ccu #(
   wire fire_bias = in_compute & bias_pending_q & ~stall;
   wire fire_tree = in_compute & ~bias_pending_q & root_valid_i & ~stall;
   wire drained = quiet_q[DL-1] & tree_idle_q[DL-1] & ~any_busy_i;
-  // Cycles after the start of a phase before the delayed flags describe the phase.
+  // Cycles after the start of a phase before the delayed flags describe the phase: a PE
+  // copies the start a cycle after this unit, its leaf or write-back unit turns busy the
+  // cycle after, its flag register the next, then ReduceLevels levels; one cycle of margin.
   localparam [31:0] SETTLE32 = ReduceLevels + 4;
   localparam [4:0] SETTLE = SETTLE32[4:0];
 
@@ -497,6 +497,9 @@ module eie_ccu #(
       bias_act_q <= 16'd0;
       sat_mask_q <= 48'd0;
       flush_q <= 1'b0;
+      cnt_clr_q <= 1'b1;  // the PEs' counters are cleared during reset
+      compute_start_q <= 1'b0;
+      wb_start_q <= 1'b0;
       bias_pending_q <= 1'b0;
       bcast_valid_q <= 1'b0;
       bcast_q <= 32'd0;
@@ -530,6 +533,9 @@ module eie_ccu #(
       bias_act_q <= bias_act_d;
       sat_mask_q <= sat_mask_d;
       flush_q <= flush_d;
+      cnt_clr_q <= cnt_clr_d;
+      compute_start_q <= compute_start_d;
+      wb_start_q <= wb_start_d;
       bias_pending_q <= bias_pending_d;
       bcast_valid_q <= bcast_valid_d;
       bcast_q <= bcast_d;
@@ -620,12 +626,11 @@ module eie_ccu #(
   assign stalls_o = stalls_q;
   assign layer_cycles_o = layer_cycles_q;
 
-  assign io_mode_next_o = (state_d == S_IDLE);
+  assign io_mode_o = (state_q == S_IDLE);
   assign flush_o = flush_q;
-  assign flush_next_o = flush_d;
-  assign cnt_clr_next_o = cnt_clr_d;
-  assign clr_en_next_o = clr_active_d;
-  assign clr_addr_next_o = clr_addr_d;
+  assign cnt_clr_o = cnt_clr_q;
+  assign clr_en_o = clr_active_q;
+  assign clr_addr_o = clr_addr_q;
   assign src_file_o = layer_q[0];
   assign in_len_o = in_len_q[LENW-1:0];
   assign out_len_o = out_len_q[LENW-1:0];
@@ -633,9 +638,9 @@ module eie_ccu #(
   assign shift_o = shift_q[5:0];
   assign sat_mask_o = sat_mask_q;
   assign relu_o = relu_q;
-  assign compute_next_o = (state_d == S_COMPUTE);
-  assign compute_start_next_o = compute_start_d;
-  assign wb_start_next_o = wb_start_d;
+  assign compute_o = in_compute;
+  assign compute_start_o = compute_start_q;
+  assign wb_start_o = wb_start_q;
   assign bcast_valid_o = bcast_valid_q;
   assign bcast_j_o = bcast_q[31:16];
   assign bcast_a_o = bcast_q[15:0];

@@ -19,14 +19,14 @@ module eie_pe #(
 ) (
   input  wire                                          clk_i,
   input  wire                                          rst_ni,
-  // Control from the CCU as the values of its next cycle (eie_ccu *_next_o); registered
-  // here, so the PE sees them when the CCU's own registers would hold them.
-  input  wire                                          io_mode_next_i,
-  input  wire                                          flush_next_i,
-  input  wire                                          cnt_clr_next_i,  // 1 during reset
+  // Control from the CCU's registers; this PE registers its own copy and so sees each a
+  // cycle after the CCU.
+  input  wire                                          io_mode_ccu_i,
+  input  wire                                          flush_ccu_i,
+  input  wire                                          cnt_clr_ccu_i,  // 1 during reset
   // Accumulator clearing (after reset, abort or error).
-  input  wire                                          clr_en_next_i,
-  input  wire [$clog2(ActEntries)-1:0]                 clr_addr_next_i,
+  input  wire                                          clr_en_ccu_i,
+  input  wire [$clog2(ActEntries)-1:0]                 clr_addr_ccu_i,
   // Codebook load.
   input  wire                                          cb_we_i,
   input  wire [3:0]                                    cb_addr_i,
@@ -39,9 +39,9 @@ module eie_pe #(
   input  wire [5:0]                                    shift_i,
   input  wire [47:0]                                   sat_mask_i,
   input  wire                                          relu_i,
-  input  wire                                          compute_next_i,
-  input  wire                                          compute_start_next_i,
-  input  wire                                          wb_start_next_i,
+  input  wire                                          compute_ccu_i,
+  input  wire                                          compute_start_ccu_i,
+  input  wire                                          wb_start_ccu_i,
   // Broadcast from the CCU (registered here: eie_ccu BcastLevels = 1).
   input  wire                                          bcast_valid_i,
   input  wire [15:0]                                   bcast_j_i,
@@ -103,8 +103,8 @@ module eie_pe #(
   ) u_ctl (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
-    .d_i({io_mode_next_i, flush_next_i, compute_next_i, compute_start_next_i, wb_start_next_i,
-          cnt_clr_next_i, clr_en_next_i, clr_addr_next_i}),
+    .d_i({io_mode_ccu_i, flush_ccu_i, compute_ccu_i, compute_start_ccu_i, wb_start_ccu_i,
+          cnt_clr_ccu_i, clr_en_ccu_i, clr_addr_ccu_i}),
     .q_o({io_mode_i, flush_i, compute_i, compute_start_i, wb_start_i, cnt_clr_i, clr_en_i,
           clr_addr_i})
   );

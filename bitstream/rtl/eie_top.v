@@ -174,12 +174,11 @@ module eie_top #(
   );
 
   // ---------------------------------------------------------------- CCU
-  wire io_mode_next;
+  wire io_mode;
   wire flush;
-  wire flush_next;
-  wire cnt_clr_next;
-  wire clr_en_next;
-  wire [AW-1:0] clr_addr_next;
+  wire cnt_clr;
+  wire clr_en;
+  wire [AW-1:0] clr_addr;
   wire pe_cb_we;
   wire [3:0] pe_cb_addr;
   wire [15:0] pe_cb_data;
@@ -190,9 +189,9 @@ module eie_top #(
   wire [5:0] shift;
   wire [47:0] sat_mask;
   wire relu;
-  wire compute_next;
-  wire compute_start_next;
-  wire wb_start_next;
+  wire compute;
+  wire compute_start;
+  wire wb_start;
   wire bcast_valid;
   wire [15:0] bcast_j;
   wire [15:0] bcast_a;
@@ -246,12 +245,11 @@ module eie_top #(
     .cycles_o(cycles),
     .stalls_o(stalls),
     .layer_cycles_o(layer_cycles),
-    .io_mode_next_o(io_mode_next),
+    .io_mode_o(io_mode),
     .flush_o(flush),
-    .flush_next_o(flush_next),
-    .cnt_clr_next_o(cnt_clr_next),
-    .clr_en_next_o(clr_en_next),
-    .clr_addr_next_o(clr_addr_next),
+    .cnt_clr_o(cnt_clr),
+    .clr_en_o(clr_en),
+    .clr_addr_o(clr_addr),
     .pe_cb_we_o(pe_cb_we),
     .pe_cb_addr_o(pe_cb_addr),
     .pe_cb_data_o(pe_cb_data),
@@ -262,9 +260,9 @@ module eie_top #(
     .shift_o(shift),
     .sat_mask_o(sat_mask),
     .relu_o(relu),
-    .compute_next_o(compute_next),
-    .compute_start_next_o(compute_start_next),
-    .wb_start_next_o(wb_start_next),
+    .compute_o(compute),
+    .compute_start_o(compute_start),
+    .wb_start_o(wb_start),
     .bcast_valid_o(bcast_valid),
     .bcast_j_o(bcast_j),
     .bcast_a_o(bcast_a),
@@ -313,11 +311,11 @@ module eie_top #(
       ) u_pe (
         .clk_i(clk_i),
         .rst_ni(rst_ni),
-        .io_mode_next_i(io_mode_next),
-        .flush_next_i(flush_next),
-        .cnt_clr_next_i(cnt_clr_next),
-        .clr_en_next_i(clr_en_next),
-        .clr_addr_next_i(clr_addr_next),
+        .io_mode_ccu_i(io_mode),
+        .flush_ccu_i(flush),
+        .cnt_clr_ccu_i(cnt_clr),
+        .clr_en_ccu_i(clr_en),
+        .clr_addr_ccu_i(clr_addr),
         .cb_we_i(pe_cb_we),
         .cb_addr_i(pe_cb_addr),
         .cb_data_i(pe_cb_data),
@@ -328,9 +326,9 @@ module eie_top #(
         .shift_i(shift),
         .sat_mask_i(sat_mask),
         .relu_i(relu),
-        .compute_next_i(compute_next),
-        .compute_start_next_i(compute_start_next),
-        .wb_start_next_i(wb_start_next),
+        .compute_ccu_i(compute),
+        .compute_start_ccu_i(compute_start),
+        .wb_start_ccu_i(wb_start),
         .bcast_valid_i(bcast_valid),
         .bcast_j_i(bcast_j),
         .bcast_a_i(bcast_a),
