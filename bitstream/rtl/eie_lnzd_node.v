@@ -34,19 +34,19 @@ module eie_lnzd_node #(
 
   // Input registers, one per child.
   reg [Fanin-1:0] in_valid_q, in_valid_d;
-  reg [Width-1:0] in_data_q [0:Fanin-1];
+  reg [Fanin*Width-1:0] in_data_q;
   // Leading-one detect over the input registers.
   reg [Fanin-1:0] grant;
   reg [Width-1:0] pick;
   integer k;
   always @* begin
     grant = {Fanin{1'b0}};
-    pick = in_data_q[0];
+    pick = in_data_q[Width-1:0];
     for (k = Fanin - 1; k >= 0; k = k - 1) begin
       if (in_valid_q[k]) begin
         grant = {Fanin{1'b0}};
         grant[k] = 1'b1;
-        pick = in_data_q[k];
+        pick = in_data_q[k*Width +: Width];
       end
     end
   end
@@ -113,12 +113,13 @@ module eie_lnzd_node #(
     end
   end
 
+  integer c;
   always @(posedge clk_i) begin
     slot0_q <= slot0_d;
     slot1_q <= slot1_d;
-    for (k = 0; k < Fanin; k = k + 1) begin
-      if (accept[k]) begin
-        in_data_q[k] <= data_i[k*Width +: Width];
+    for (c = 0; c < Fanin; c = c + 1) begin
+      if (accept[c]) begin
+        in_data_q[c*Width +: Width] <= data_i[c*Width +: Width];
       end
     end
   end
