@@ -2,7 +2,9 @@
 // A PE's own non-zero detector, the leaf of the LNZD tree: during the compute phase it reads
 // the PE's source activations (local addresses 0 .. count-1, i.e. columns
 // j = addr * NumPes + PeIndex) one per cycle and passes the non-zero ones on as (j, a_j).
-// Reads are issued only when the output FIFO has room for everything in flight.
+// The read data is registered before the zero test (r3), so the route from the block RAM
+// ends in a flip-flop. Reads are issued only when the output FIFO has room for everything in
+// flight (four credits: full rate with the three cycles from read to push).
 module eie_lnzd_leaf #(
   parameter integer NumPes = 4,      // power of two 1..256
   parameter integer PeIndex = 0,     // 0..NumPes-1
@@ -33,8 +35,9 @@ module eie_lnzd_leaf #(
   reg active_q, active_d;
   reg [AW:0] addr_q, addr_d;
   reg [AW:0] count_q, count_d;
-  reg r1_valid_q, r2_valid_q;
-  reg [AW-1:0] r1_addr_q, r2_addr_q;
+  reg r1_valid_q, r2_valid_q, r3_valid_q;
+  reg [AW-1:0] r1_addr_q, r2_addr_q, r3_addr_q;
+  reg [15:0] r3_data_q;
 
   wire fifo_empty;
   wire fifo_full;
@@ -71,6 +74,7 @@ module eie_lnzd_leaf #(
       count_q <= {(AW + 1){1'b0}};
       r1_valid_q <= 1'b0;
       r2_valid_q <= 1'b0;
+      r3_valid_q <= 1'b0;
     end else begin
       active_q <= active_d;
       credits_q <= credits_d;
@@ -78,12 +82,15 @@ module eie_lnzd_leaf #(
       count_q <= count_d;
       r1_valid_q <= issue;
       r2_valid_q <= r1_valid_q & ~flush_i;
+      r3_valid_q <= r2_valid_q & ~flush_i;
     end
   end
 
   always @(posedge clk_i) begin
     r1_addr_q <= addr_q[AW-1:0];
     r2_addr_q <= r1_addr_q;
+    r3_addr_q <= r2_addr_q;
+    r3_data_q <= rdata_i;
   end
 
   // Column index of the element arriving from the activation file.
@@ -91,9 +98,9 @@ module eie_lnzd_leaf #(
   wire [15:0] j;
   generate
     if (PW > 0) begin : g_interleave
-      assign j_full = {r2_addr_q, PE_INDEX[PW-1:0]};
+      assign j_full = {r3_addr_q, PE_INDEX[PW-1:0]};
     end else begin : g_single
-      assign j_full = r2_addr_q;
+      assign j_full = r3_addr_q;
     end
     if (JW >= 16) begin : g_j_trunc
       // The CCU only starts layers with in_len <= MAX_COLUMNS, so a scanned column index
@@ -109,8 +116,8 @@ module eie_lnzd_leaf #(
     end
   endgenerate
 
-  wire push = r2_valid_q & (rdata_i != 16'd0) & ~flush_i;
-  wire drop = r2_valid_q & ~push;
+  wire push = r3_valid_q & (r3_data_q != 16'd0) & ~flush_i;
+  wire drop = r3_valid_q & ~push;
 
   always @* begin
     // Net change -1 .. +2, chosen among increments computed in parallel.
@@ -133,7 +140,7 @@ module eie_lnzd_leaf #(
     .rst_ni(rst_ni),
     .flush_i(flush_i),
     .push_i(push),
-    .data_i({j, rdata_i}),
+    .data_i({j, r3_data_q}),
     .pop_i(ready_i),
     .head_o(fifo_head),
     .empty_o(fifo_empty),
@@ -150,6 +157,6 @@ module eie_lnzd_leaf #(
   assign raddr_o = addr_q[AW-1:0];
   assign valid_o = ~fifo_empty;
   assign data_o = fifo_head;
-  assign done_o = ~active_q & ~r1_valid_q & ~r2_valid_q & fifo_empty;
+  assign done_o = ~active_q & ~r1_valid_q & ~r2_valid_q & ~r3_valid_q & fifo_empty;
 endmodule
 `default_nettype wire

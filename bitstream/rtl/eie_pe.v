@@ -558,21 +558,25 @@ module eie_pe #(
   end
 
   // ---------------------------------------------------------------- bus read data
-  // Request in cycle t, RAM data in t+2, registered answer in t+3. For the counters the
-  // address is the byte offset inside the PE's counter block.
-  reg rd1_q, rd2_q;
-  reg [1:0] rd1_sel_q, rd2_sel_q;
-  reg [3:0] rd1_low_q, rd2_low_q;
+  // Request in cycle t, RAM data in t+2, registered next to the PE's logic in t+3 (so the
+  // route from a block RAM ends in a flip-flop), registered answer in t+4. For the counters
+  // the address is the byte offset inside the PE's counter block.
+  reg rd1_q, rd2_q, rd3_q;
+  reg [1:0] rd1_sel_q, rd2_sel_q, rd3_sel_q;
+  reg [3:0] rd1_low_q, rd2_low_q, rd3_low_q;
+  reg [15:0] rd3_act_q;
+  reg [PVW-1:0] rd3_ptr_q;
+  reg [31:0] rd3_spm_q;
   reg rvalid_q;
   reg [31:0] rdata_q, rdata_d;
 
   always @* begin
-    case (rd2_sel_q)
-      SEL_ACT:   rdata_d = {{16{act_rdata[15]}}, act_rdata};
-      SEL_PTR:   rdata_d = {{(32 - PVW){1'b0}}, ptr_rdata_a};
-      SEL_SPMAT: rdata_d = rd2_low_q[0] ? spm_rdata[63:32] : spm_rdata[31:0];
+    case (rd3_sel_q)
+      SEL_ACT:   rdata_d = {{16{rd3_act_q[15]}}, rd3_act_q};
+      SEL_PTR:   rdata_d = {{(32 - PVW){1'b0}}, rd3_ptr_q};
+      SEL_SPMAT: rdata_d = rd3_spm_q;
       SEL_COUNTER: begin
-        case ({20'd0, rd2_low_q})
+        case ({20'd0, rd3_low_q})
           EIE_PE_ENTRIES: rdata_d = entries_q;
           EIE_PE_BUSY:    rdata_d = busy_q;
           EIE_PE_STARVED: rdata_d = starved_q;
@@ -581,7 +585,7 @@ module eie_pe #(
       end
       default:   rdata_d = 32'd0;
     endcase
-    if (!rd2_q) begin
+    if (!rd3_q) begin
       rdata_d = 32'd0;
     end
   end
@@ -590,11 +594,13 @@ module eie_pe #(
     if (!rst_ni) begin
       rd1_q <= 1'b0;
       rd2_q <= 1'b0;
+      rd3_q <= 1'b0;
       rvalid_q <= 1'b0;
     end else begin
       rd1_q <= mb_hit & ~mb_we;
       rd2_q <= rd1_q;
-      rvalid_q <= rd2_q;
+      rd3_q <= rd2_q;
+      rvalid_q <= rd3_q;
     end
   end
 
@@ -603,6 +609,11 @@ module eie_pe #(
     rd1_low_q <= mb_addr[3:0];
     rd2_sel_q <= rd1_sel_q;
     rd2_low_q <= rd1_low_q;
+    rd3_sel_q <= rd2_sel_q;
+    rd3_low_q <= rd2_low_q;
+    rd3_act_q <= act_rdata;
+    rd3_ptr_q <= ptr_rdata_a;
+    rd3_spm_q <= rd2_low_q[0] ? spm_rdata[63:32] : spm_rdata[31:0];
     rdata_q <= rdata_d;
   end
 

@@ -1,9 +1,11 @@
 `default_nettype none
 // Pointer read unit: takes (j, a_j) from the activation queue, reads p_j and p_j+1 in the
 // same cycle from the even and odd pointer banks, checks them (PTR_BACKWARDS, PTR_PAST_END),
-// and queues the column's word range for the sparse-matrix read unit. Empty columns (p_j == p_j+1) are dropped here, so
-// they never reach the arithmetic unit; the unit pops one queue entry per cycle and runs
-// ahead of the sparse-matrix reader by up to COL_DEPTH columns.
+// and queues the column's word range for the sparse-matrix read unit. Empty columns
+// (p_j == p_j+1) are dropped here, so they never reach the arithmetic unit; the unit pops one
+// queue entry per cycle and runs ahead of the sparse-matrix reader by up to COL_DEPTH
+// columns. The pointers are registered when they leave the block RAM (stage 4), so the route
+// from the RAM ends in a flip-flop and the checks start from registers.
 //
 // Pointer memory layout (eie_ram_dp of PtrEntries words): pointer p is in bank p % 2 at
 // bank address p / 2; the even bank fills the lower half of the RAM and is read through
@@ -77,17 +79,18 @@ module eie_ptr_read #(
   wire col_full;
   wire [COLW-1:0] col_head;
 
-  reg s1_valid_q, s2_valid_q, s3_valid_q;
+  reg s1_valid_q, s2_valid_q, s3_valid_q, s4_valid_q;
   reg [PAW-1:0] s1_idx_q;
-  reg s2_odd_q, s3_odd_q;
-  reg [15:0] s1_a_q, s2_a_q, s3_a_q;
-  reg [15:0] s1_j_q, s2_j_q, s3_j_q;
+  reg s2_odd_q, s3_odd_q, s4_odd_q;
+  reg [15:0] s1_a_q, s2_a_q, s3_a_q, s4_a_q;
+  reg [15:0] s1_j_q, s2_j_q, s3_j_q, s4_j_q;
+  reg [PVW-1:0] s4_ptr_a_q, s4_ptr_b_q;
   reg err_q, err_d;
   reg [7:0] err_code_q, err_code_d;
   reg [15:0] err_col_q, err_col_d;
 
   // Credits: one per column FIFO slot, taken when a queue entry is popped, given back when
-  // the column leaves the FIFO or is dropped (empty or bad) in stage 3.
+  // the column leaves the FIFO or is dropped (empty or bad) in stage 4.
   reg [2:0] credits_q, credits_d;
   wire pop = q_valid_i & (credits_q != 3'd0) & ~stop_i & ~flush_i;
 
@@ -100,22 +103,23 @@ module eie_ptr_read #(
   assign addr_a_o = {1'b0, idx_next[PAW-1:1]};
   assign addr_b_o = {1'b1, s1_idx_q[PAW-1:1]};
 
-  // Stage 3: pointers back from the banks (even bank on port A). The comparisons run on the
-  // bank outputs in parallel; only their results are swapped for an odd idx.
-  wire [PVW-1:0] p_lo = s3_odd_q ? rdata_b_i : rdata_a_i;
-  wire [PVW-1:0] p_hi = s3_odd_q ? rdata_a_i : rdata_b_i;
+  // Stage 3: pointers back from the banks (even bank on port A), registered. Stage 4: the
+  // comparisons run on the two banks' pointers in parallel; only their results are swapped
+  // for an odd idx.
+  wire [PVW-1:0] p_lo = s4_odd_q ? s4_ptr_b_q : s4_ptr_a_q;
+  wire [PVW-1:0] p_hi = s4_odd_q ? s4_ptr_a_q : s4_ptr_b_q;
   wire [PVW-1:0] p_end = p_hi - 1'b1;
-  wire a_gt_b = rdata_a_i > rdata_b_i;
-  wire b_gt_a = rdata_b_i > rdata_a_i;
-  wire a_past = rdata_a_i > CAP;
-  wire b_past = rdata_b_i > CAP;
-  wire backwards = s3_odd_q ? b_gt_a : a_gt_b;
-  wire past_end = s3_odd_q ? a_past : b_past;
-  wire bad = s3_valid_q & (backwards | past_end);
+  wire a_gt_b = s4_ptr_a_q > s4_ptr_b_q;
+  wire b_gt_a = s4_ptr_b_q > s4_ptr_a_q;
+  wire a_past = s4_ptr_a_q > CAP;
+  wire b_past = s4_ptr_b_q > CAP;
+  wire backwards = s4_odd_q ? b_gt_a : a_gt_b;
+  wire past_end = s4_odd_q ? a_past : b_past;
+  wire bad = s4_valid_q & (backwards | past_end);
   // A bad column is queued like a good one (the checks stay off this path): its error stops
   // the PE (stop_i) before the sparse-matrix reader can take it.
-  wire push = s3_valid_q & (rdata_a_i != rdata_b_i) & ~stop_i & ~flush_i;
-  wire drop = s3_valid_q & ~push;
+  wire push = s4_valid_q & (s4_ptr_a_q != s4_ptr_b_q) & ~stop_i & ~flush_i;
+  wire drop = s4_valid_q & ~push;
 
   always @* begin
     // Net change -1 .. +2, chosen among increments computed in parallel.
@@ -137,7 +141,7 @@ module eie_ptr_read #(
     if (bad && !err_q) begin
       err_d = 1'b1;
       err_code_d = backwards ? EIE_ERR_PTR_BACKWARDS : EIE_ERR_PTR_PAST_END;
-      err_col_d = s3_j_q;
+      err_col_d = s4_j_q;
     end
     if (flush_i) begin
       err_d = 1'b0;
@@ -150,6 +154,7 @@ module eie_ptr_read #(
       s1_valid_q <= 1'b0;
       s2_valid_q <= 1'b0;
       s3_valid_q <= 1'b0;
+      s4_valid_q <= 1'b0;
       err_q <= 1'b0;
       err_code_q <= 8'd0;
       err_col_q <= 16'd0;
@@ -158,6 +163,7 @@ module eie_ptr_read #(
       s1_valid_q <= pop;
       s2_valid_q <= s1_valid_q & ~flush_i;
       s3_valid_q <= s2_valid_q & ~flush_i;
+      s4_valid_q <= s3_valid_q & ~flush_i;
       err_q <= err_d;
       err_code_q <= err_code_d;
       err_col_q <= err_col_d;
@@ -174,6 +180,11 @@ module eie_ptr_read #(
     s3_odd_q <= s2_odd_q;
     s3_a_q <= s2_a_q;
     s3_j_q <= s2_j_q;
+    s4_odd_q <= s3_odd_q;
+    s4_a_q <= s3_a_q;
+    s4_j_q <= s3_j_q;
+    s4_ptr_a_q <= rdata_a_i;
+    s4_ptr_b_q <= rdata_b_i;
   end
 
   /* verilator lint_off UNUSEDSIGNAL */
@@ -190,7 +201,7 @@ module eie_ptr_read #(
     .rst_ni(rst_ni),
     .flush_i(flush_i),
     .push_i(push),
-    .data_i({s3_a_q, s3_j_q, p_lo[SW+2:3], p_end[SW+2:3], p_lo[2:0], p_end[2:0]}),
+    .data_i({s4_a_q, s4_j_q, p_lo[SW+2:3], p_end[SW+2:3], p_lo[2:0], p_end[2:0]}),
     .pop_i(col_pop_i),
     .head_o(col_head),
     .empty_o(col_empty),
@@ -204,6 +215,6 @@ module eie_ptr_read #(
   assign err_o = err_q;
   assign err_code_o = err_code_q;
   assign err_col_o = err_col_q;
-  assign idle_o = ~s1_valid_q & ~s2_valid_q & ~s3_valid_q & col_empty;
+  assign idle_o = ~s1_valid_q & ~s2_valid_q & ~s3_valid_q & ~s4_valid_q & col_empty;
 endmodule
 `default_nettype wire

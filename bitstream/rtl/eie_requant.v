@@ -1,7 +1,9 @@
 `default_nettype none
 // Requantize one accumulator to an int16 activation (memmap fixed::requantize: round half up
-// by `shift` bits, saturate, ReLU), pipelined over three cycles. Rounding half up is the
+// by `shift` bits, saturate, ReLU), pipelined over four cycles. Rounding half up is the
 // floor of acc / 2^shift plus bit shift-1 of acc, so no 49-bit addition is needed:
+//   0. the accumulator from the block RAM is registered (the route from the RAM ends in a
+//      flip-flop)
 //   1. coarse arithmetic shift of {acc, 0} by 8 * shift[5:3] (24 bits kept); saturation
 //      test: acc / 2^shift fits int16 when every bit of acc from shift + 15 up equals the
 //      sign (sat_mask marks those bits)
@@ -24,8 +26,9 @@ module eie_requant #(
   output wire [15:0]         q_o,
   output wire [TagWidth-1:0] tag_o
 );
-  reg v1_q, v2_q, v3_q;
-  reg [TagWidth-1:0] tag1_q, tag2_q, tag3_q;
+  reg v0_q, v1_q, v2_q, v3_q;
+  reg [TagWidth-1:0] tag0_q, tag1_q, tag2_q, tag3_q;
+  reg [47:0] acc0_q;
   reg [23:0] y_q, y_d;
   reg ovf1_q, ovf2_q;
   reg sign1_q, sign2_q;
@@ -33,7 +36,7 @@ module eie_requant #(
   reg [15:0] q_q, q_d;
 
   // Stage 1: coarse shift and saturation test.
-  wire [63:0] x_ext = {{15{acc_i[47]}}, acc_i, 1'b0};
+  wire [63:0] x_ext = {{15{acc0_q[47]}}, acc0_q, 1'b0};
   always @* begin
     case (shift_i[5:3])
       3'd0:    y_d = x_ext[23:0];
@@ -44,7 +47,7 @@ module eie_requant #(
       default: y_d = x_ext[63:40];
     endcase
   end
-  wire ovf_d = |((acc_i ^ {48{acc_i[47]}}) & sat_mask_i);
+  wire ovf_d = |((acc0_q ^ {48{acc0_q[47]}}) & sat_mask_i);
 
   // Stage 2: fine shift; z = {q, r}.
   always @* begin
@@ -77,11 +80,13 @@ module eie_requant #(
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
+      v0_q <= 1'b0;
       v1_q <= 1'b0;
       v2_q <= 1'b0;
       v3_q <= 1'b0;
     end else begin
-      v1_q <= valid_i & ~flush_i;
+      v0_q <= valid_i & ~flush_i;
+      v1_q <= v0_q & ~flush_i;
       v2_q <= v1_q & ~flush_i;
       v3_q <= v2_q & ~flush_i;
     end
@@ -90,8 +95,10 @@ module eie_requant #(
   always @(posedge clk_i) begin
     y_q <= y_d;
     ovf1_q <= ovf_d;
-    sign1_q <= acc_i[47];
-    tag1_q <= tag_i;
+    acc0_q <= acc_i;
+    tag0_q <= tag_i;
+    sign1_q <= acc0_q[47];
+    tag1_q <= tag0_q;
     z_q <= z_d;
     ovf2_q <= ovf1_q;
     sign2_q <= sign1_q;

@@ -10,7 +10,8 @@
 //
 //   r0  word address to the RAM; which entries lo..hi of the word belong to the column
 //   r1  RAM read
-//   r2  word from the RAM: masked z + 1 per entry and the sums of pairs
+//   r2  word from the RAM, registered (the route from the block RAM ends in a flip-flop)
+//   r2a masked z + 1 per entry and the sums of pairs
 //   r2b S[k] = sum over lo <= i <= k of (z[i] + 1): the second and third level of the
 //       prefix sum (one add level per stage would not fit the clock at 100+ MHz)
 //   r3  rows: entry k sits at row m + S[k], with m the column's last row before this word
@@ -20,7 +21,8 @@
 //       the column) is dropped: it only advances m, so padding never costs the entry
 //       selector a cycle.
 // Reads are issued against credits for the word FIFO, so no decision depends on a sum of
-// counts.
+// counts; seven credits keep one word per cycle going with the six cycles from read to
+// queue.
 module eie_spmat_read #(
   parameter integer SpmatWords = 1024, // words per PE, power of two >= 2
   parameter integer ActEntries = 256   // rows per PE, power of two >= 2
@@ -64,8 +66,8 @@ module eie_spmat_read #(
   localparam integer AW = $clog2(ActEntries);
   // Row arithmetic: rows up to ActEntries plus one word's advance (<= 128), and a sign.
   localparam integer RW = ((AW + 1 > 8) ? AW + 1 : 8) + 1;
-  localparam integer WF_DEPTH = 6;
-  localparam [2:0] WF_CREDITS = 3'd6;
+  localparam integer WF_DEPTH = 7;
+  localparam [2:0] WF_CREDITS = 3'd7;
   localparam integer WDW = 64 + AW + 32 + 8 + 4 + 16;
 
   // ---------------------------------------------------------------- column walker (r0)
@@ -81,12 +83,13 @@ module eie_spmat_read #(
   reg [2:0] credits_q, credits_d;
 
   // Reads and words in flight.
-  reg r1_valid_q, r2_valid_q, rb_valid_q, r3_valid_q;
-  reg r1_first_q, r2_first_q, rb_first_q, r3_first_q;
-  reg [7:0] r1_in_col_q, r2_in_col_q;
-  reg [3:0] r1_count_q, r2_count_q, rb_count_q, r3_count_q;
-  reg [15:0] r1_a_q, r2_a_q, rb_a_q, r3_a_q;
-  reg [15:0] r1_j_q, r2_j_q, rb_j_q, r3_j_q;
+  reg r1_valid_q, r2_valid_q, ra_valid_q, rb_valid_q, r3_valid_q;
+  reg r1_first_q, r2_first_q, ra_first_q, rb_first_q, r3_first_q;
+  reg [7:0] r1_in_col_q, r2_in_col_q, ra_in_col_q;
+  reg [3:0] r1_count_q, r2_count_q, ra_count_q, rb_count_q, r3_count_q;
+  reg [15:0] r1_a_q, r2_a_q, ra_a_q, rb_a_q, r3_a_q;
+  reg [15:0] r1_j_q, r2_j_q, ra_j_q, rb_j_q, r3_j_q;
+  reg [63:0] ra_word_q;
 
   wire wf_empty;
   wire wf_full;
@@ -141,19 +144,19 @@ module eie_spmat_read #(
     end
   end
 
-  // ---------------------------------------------------------------- r2: prefix sums
+  // ---------------------------------------------------------------- r2a: prefix sums
   reg [7:0] useful;
   reg [4:0] inc [0:7];
   reg [31:0] v_all;
   always @* begin
     for (k = 0; k < 8; k = k + 1) begin
-      useful[k] = r2_in_col_q[k] && (rdata_i[8*k +: 4] != 4'd0);
-      v_all[4*k +: 4] = rdata_i[8*k +: 4];
-      inc[k] = r2_in_col_q[k] ? {1'b0, rdata_i[8*k+4 +: 4]} + 5'd1 : 5'd0;
+      useful[k] = ra_in_col_q[k] && (ra_word_q[8*k +: 4] != 4'd0);
+      v_all[4*k +: 4] = ra_word_q[8*k +: 4];
+      inc[k] = ra_in_col_q[k] ? {1'b0, ra_word_q[8*k+4 +: 4]} + 5'd1 : 5'd0;
     end
   end
 
-  // Sklansky prefix: pairs (r2), then quads and the word (r2b). Sums never exceed
+  // Sklansky prefix: pairs (r2a), then quads and the word (r2b). Sums never exceed
   // 8 * 16 = 128.
   wire [5:0] p01 = {1'b0, inc[0]} + {1'b0, inc[1]};
   wire [5:0] p23 = {1'b0, inc[2]} + {1'b0, inc[3]};
@@ -245,6 +248,7 @@ module eie_spmat_read #(
       credits_q <= WF_CREDITS;
       r1_valid_q <= 1'b0;
       r2_valid_q <= 1'b0;
+      ra_valid_q <= 1'b0;
       rb_valid_q <= 1'b0;
       r3_valid_q <= 1'b0;
       err_q <= 1'b0;
@@ -254,7 +258,8 @@ module eie_spmat_read #(
       credits_q <= credits_d;
       r1_valid_q <= issue;
       r2_valid_q <= r1_valid_q & ~flush_i;
-      rb_valid_q <= r2_valid_q & ~flush_i;
+      ra_valid_q <= r2_valid_q & ~flush_i;
+      rb_valid_q <= ra_valid_q & ~flush_i;
       r3_valid_q <= rb_valid_q & ~flush_i;
       err_q <= err_d;
       err_col_q <= err_col_d;
@@ -279,10 +284,16 @@ module eie_spmat_read #(
     r2_count_q <= r1_count_q;
     r2_a_q <= r1_a_q;
     r2_j_q <= r1_j_q;
-    rb_first_q <= r2_first_q;
-    rb_count_q <= r2_count_q;
-    rb_a_q <= r2_a_q;
-    rb_j_q <= r2_j_q;
+    ra_first_q <= r2_first_q;
+    ra_in_col_q <= r2_in_col_q;
+    ra_count_q <= r2_count_q;
+    ra_a_q <= r2_a_q;
+    ra_j_q <= r2_j_q;
+    ra_word_q <= rdata_i;
+    rb_first_q <= ra_first_q;
+    rb_count_q <= ra_count_q;
+    rb_a_q <= ra_a_q;
+    rb_j_q <= ra_j_q;
     rb_inc0_q <= inc[0];
     rb_inc2_q <= inc[2];
     rb_inc4_q <= inc[4];
@@ -333,6 +344,7 @@ module eie_spmat_read #(
   assign entries_o = r3_valid_q ? r3_count_q : 4'd0;
   assign err_o = err_q;
   assign err_col_o = err_col_q;
-  assign idle_o = ~active_q & ~r1_valid_q & ~r2_valid_q & ~rb_valid_q & ~r3_valid_q & wf_empty;
+  assign idle_o = ~active_q & ~r1_valid_q & ~r2_valid_q & ~ra_valid_q & ~rb_valid_q &
+                  ~r3_valid_q & wf_empty;
 endmodule
 `default_nettype wire

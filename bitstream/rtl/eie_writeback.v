@@ -94,13 +94,13 @@ module eie_writeback #(
     .tag_o(q_row)
   );
 
-  // Requantizer stages in flight.
-  reg [2:0] inflight_q;
+  // Requantizer stages in flight (eie_requant has four).
+  reg [3:0] inflight_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      inflight_q <= 3'd0;
+      inflight_q <= 4'd0;
     end else begin
-      inflight_q <= {inflight_q[1:0], r2_valid_q & ~flush_i} & {3{~flush_i}};
+      inflight_q <= {inflight_q[2:0], r2_valid_q & ~flush_i} & {4{~flush_i}};
     end
   end
 
