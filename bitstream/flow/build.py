@@ -794,6 +794,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise FlowError("no [sweep] table in configs.toml")
     freq = args.freq or sweep["freq_mhz"]
     seeds = parse_seeds(args.seeds) if args.seeds else sweep["seeds"]
+    pnr_opts = sweep.get("pnr_opts", []) + args.pnr_opt
     points = []
     for pes, depth in itertools.product(sweep["NumPes"], sweep["depths"]):
         point = {k: sweep[k] for k in PARAMS if k in sweep and not isinstance(sweep[k], list)}
@@ -818,7 +819,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for point in points:
         name = "sweep-pe{NumPes}-sw{SpmatWords}-pt{PtrEntries}-act{ActEntries}".format(**point)
         try:
-            rep = build(name, "ooc", point, freq, seeds, args)
+            rep = build(name, "ooc", point, freq, seeds, args, pnr_opts=pnr_opts)
         except FlowError as e:
             print(f"flow: {name}: {e}", file=sys.stderr)
             rep = {

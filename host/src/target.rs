@@ -604,11 +604,6 @@ impl RemoteTarget {
         &mut self.client
     }
 
-    /// Log frames received so far (defmt-encoded).
-    pub fn take_logs(&mut self) -> Vec<Vec<u8>> {
-        self.client.take_logs()
-    }
-
     /// The log records received so far, decoded when the firmware ELF is known, emptied.
     pub fn take_log_lines(&mut self) -> FirmwareLogs {
         let frames = self.client.take_logs();

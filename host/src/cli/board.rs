@@ -2,7 +2,7 @@
 //! (Identify) and its state (Status).
 
 use super::run::SocArgs;
-use super::{emit, json, Failure};
+use super::{emit, json, print_firmware_logs, Failure};
 use eie::link::BoardIdentity;
 use eie::target::{RemoteTarget, TargetSpec};
 use eie_memmap::protocol::{ModelState, Status};
@@ -73,9 +73,7 @@ impl InfoArgs {
         }
         let mut target = RemoteTarget::connect(&self.target, &self.soc.options())?;
         let status: Status = target.status()?;
-        for line in target.take_log_lines().render() {
-            eprintln!("{line}");
-        }
+        print_firmware_logs(&mut target);
         let model = match status.model {
             ModelState::Active(m) => Some(ModelJson {
                 image_len: m.image_len,

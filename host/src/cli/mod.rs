@@ -72,6 +72,14 @@ pub fn emit(text: &str) -> Result<(), Failure> {
     }
 }
 
+/// The firmware's log records received so far (decoded when the ELF is known), on standard
+/// error.
+pub fn print_firmware_logs(target: &mut eie::target::RemoteTarget) {
+    for line in target.take_log_lines().render() {
+        eprintln!("{line}");
+    }
+}
+
 /// Pretty JSON of a serialisable value.
 pub fn json(value: &impl serde::Serialize) -> Result<String, Failure> {
     serde_json::to_string_pretty(value)

@@ -2,7 +2,7 @@
 //! the firmware on the simulated SoC or a board over its link), runs every input vector, writes
 //! the outputs and checks them against the fixed-point reference.
 
-use super::{emit, json, Bar, Failure};
+use super::{emit, json, print_firmware_logs, Bar, Failure};
 use eie::compress::Progress;
 use eie::model::Model;
 use eie::npy;
@@ -66,9 +66,7 @@ impl Runner {
     /// The firmware's log records received so far, on standard error.
     fn report_logs(&mut self) {
         if let Runner::Remote(t) = self {
-            for line in t.take_log_lines().render() {
-                eprintln!("{line}");
-            }
+            print_firmware_logs(t);
         }
     }
 
@@ -179,9 +177,7 @@ impl Args {
                 let geometry = *target.geometry();
                 let timer_hz = target.identity().timer_hz;
                 bar.end();
-                for line in target.take_log_lines().render() {
-                    eprintln!("{line}");
-                }
+                print_firmware_logs(&mut target);
                 let upload = upload_bar(image.len() as u64);
                 let loaded = target.load(&image, &mut |n| upload.set_position(n));
                 upload.finish_and_clear();
