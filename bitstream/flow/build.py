@@ -495,6 +495,12 @@ def markdown_report(rep: dict) -> str:
     lines.append(f"- target clock: {rep['target_mhz']:g} MHz; seeds: {rep['seed_list']}")
     if rep.get("board"):
         lines.append(f"- board: {rep['board']['summary']}")
+    plan = rep.get("floorplan")
+    lines.append(
+        f"- floorplan: {plan['pinned_cells']} PE block RAM and DSP cells pinned (bitstream/flow/floorplan.py)"
+        if plan
+        else "- floorplan: none (the placer chooses every site)"
+    )
     lines.append(f"- tools: {rep['tools']['yosys']}; {rep['tools']['nextpnr']}")
     lines.append(
         f"- times: synthesis {rep['synth']['seconds']:.0f} s, place and route "
@@ -605,6 +611,7 @@ def build(
     args: argparse.Namespace,
     board: dict | None = None,
     pnr_opts: list[str] | None = None,
+    floorplan: bool = False,
 ) -> dict:
     """Synthesis and place and route of one configuration; returns the report."""
     out = BUILD_ROOT / name
@@ -638,13 +645,22 @@ def build(
         lpf = FLOW / board["lpf"]
         freq = board_info["core_mhz"]
     synth = synthesize(top, sources, incdirs, params, out, args.synth_opt)
+    netlist, plan_info = synth["netlist"], None
+    if floorplan:
+        import floorplan as floorplan_mod  # bitstream/flow/floorplan.py
+
+        netlist = out / "synth-floorplan.json"
+        try:
+            plan_info = floorplan_mod.apply(synth["netlist"], netlist, top)
+        except ValueError as e:
+            raise FlowError(f"floorplan: {e}") from e
+        print(f"flow: floorplan pins {plan_info['pinned_cells']} block RAM and DSP cells", flush=True)
     if getattr(args, "pack_only", False):
-        seed_results = [pack_only(synth["netlist"], out, ooc)]
+        seed_results = [pack_only(netlist, out, ooc)]
     else:
         srcs = cell_sources(synth["netlist"], top)
         seed_results = [
-            place_route(synth["netlist"], out, s, freq, ooc, lpf, srcs, pnr_opts)
-            for s in seeds
+            place_route(netlist, out, s, freq, ooc, lpf, srcs, pnr_opts) for s in seeds
         ]
     agg = aggregate(seed_results)
     util_src = next((s["utilisation"] for s in seed_results if s.get("utilisation")), {})
@@ -662,6 +678,7 @@ def build(
             "nextpnr": tool_version("nextpnr-ecp5", "--version"),
         },
         "synth": {k: synth[k] for k in ("seconds", "warnings", "script")},
+        "floorplan": plan_info,
         "utilisation": resource_table(util_src),
         "seeds": seed_results,
         **agg,
@@ -718,7 +735,8 @@ def cmd_single(args: argparse.Namespace, mode: str) -> int:
     suffix = f"{board['name']}" if board else "ooc"
     name = build_dir_name(f"{config_name}-{suffix}", overrides)
     pnr_opts = entry.get("pnr_opts", []) + args.pnr_opt
-    rep = build(name, mode, params, freq, seeds, args, board, pnr_opts)
+    floorplan = args.floorplan if args.floorplan is not None else entry.get("floorplan", True)
+    rep = build(name, mode, params, freq, seeds, args, board, pnr_opts, floorplan)
     write_report(rep, RESULTS_ROOT / name)
     print_summary(rep)
     if args.pack_only:
@@ -795,6 +813,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     freq = args.freq or sweep["freq_mhz"]
     seeds = parse_seeds(args.seeds) if args.seeds else sweep["seeds"]
     pnr_opts = sweep.get("pnr_opts", []) + args.pnr_opt
+    floorplan = args.floorplan if args.floorplan is not None else sweep.get("floorplan", True)
     points = []
     for pes, depth in itertools.product(sweep["NumPes"], sweep["depths"]):
         point = {k: sweep[k] for k in PARAMS if k in sweep and not isinstance(sweep[k], list)}
@@ -819,7 +838,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for point in points:
         name = "sweep-pe{NumPes}-sw{SpmatWords}-pt{PtrEntries}-act{ActEntries}".format(**point)
         try:
-            rep = build(name, "ooc", point, freq, seeds, args, pnr_opts=pnr_opts)
+            rep = build(name, "ooc", point, freq, seeds, args, pnr_opts=pnr_opts, floorplan=floorplan)
         except FlowError as e:
             print(f"flow: {name}: {e}", file=sys.stderr)
             rep = {
@@ -857,6 +876,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--synth-opt", action="append", default=[], help="extra synth_ecp5 option, written --synth-opt=-dff")
     ap.add_argument(
         "--pnr-opt", action="append", default=[], help="extra nextpnr-ecp5 option, written --pnr-opt=--router=router2"
+    )
+    ap.add_argument(
+        "--floorplan",
+        action=argparse.BooleanOptionalAction,
+        help="pin each PE's block RAMs and DSP to neighbouring sites (default: on, or the configuration's floorplan key)",
     )
     ap.add_argument("--rtl", default=str(RTL_DIR), help="RTL folder with files.txt (default: bitstream/rtl)")
     ap.add_argument(

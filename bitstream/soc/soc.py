@@ -429,7 +429,18 @@ def yowasp_wrappers(bin_dir: Path) -> None:
         if not target.exists():
             raise SocError(f"{rel(target)} not found: run `./x soc ulx3s` (it installs the flow)")
         script = bin_dir / name
-        script.write_text(f'#!/bin/sh\nexec "{target}" "$@"\n')
+        if name == "nextpnr-ecp5":
+            # Pin the PEs' block RAMs and DSPs first, as the core's own flow does
+            # (bitstream/flow/floorplan.py); the netlist is the argument after --json.
+            floorplan = ROOT / "bitstream" / "flow" / "floorplan.py"
+            script.write_text(
+                "#!/bin/sh\n"
+                'json=$(printf "%s\\n" "$@" | sed -n "/^--json$/{n;p;q}")\n'
+                f'python3 "{floorplan}" "$json" ulx3s || exit 1\n'
+                f'exec "{target}" "$@"\n'
+            )
+        else:
+            script.write_text(f'#!/bin/sh\nexec "{target}" "$@"\n')
         script.chmod(0o755)
 
 
