@@ -48,9 +48,11 @@ def dsp_sites() -> list[tuple[int, int, str]]:
     ]
 
 
-def plan(cells: dict[str, dict]) -> dict[str, str]:
+def plan(cells: dict[str, dict], reserve_groups: int = 0) -> dict[str, str]:
     """Cell name -> BEL for the DP16KD and MULT18X18D cells of the PEs; the rest (the CCU's
-    codebook RAM, a CPU's memories in the SoC) stays free."""
+    codebook RAM, a CPU's memories in the SoC) stays free. `reserve_groups` keeps that many
+    EBR groups (four sites and the columns around them) at the left of every row free of
+    PEs: the SoC's CPU and its memories go there, beside the UART pins."""
     pe_ebrs: dict[int, list[str]] = {}
     pe_dsps: dict[int, list[str]] = {}
     for name, cell in cells.items():
@@ -65,11 +67,15 @@ def plan(cells: dict[str, dict]) -> dict[str, str]:
         return {}
     pes = sorted(pe_ebrs)
     per_pe = max(len(v) for v in pe_ebrs.values())
-    pes_per_row_max = EBR_SITES_PER_ROW // per_pe
+    if not 0 <= reserve_groups < len(EBR_GROUPS):
+        raise ValueError(f"reserve_groups must be 0..{len(EBR_GROUPS) - 1}")
+    first_site = 4 * reserve_groups
+    sites_per_row = EBR_SITES_PER_ROW - first_site
+    pes_per_row_max = sites_per_row // per_pe
     rows_needed = math.ceil(len(pes) / pes_per_row_max)
     if rows_needed > len(EBR_ROWS):
         raise ValueError(
-            f"{len(pes)} PEs x {per_pe} EBRs do not fit {len(EBR_ROWS)} rows of {EBR_SITES_PER_ROW}"
+            f"{len(pes)} PEs x {per_pe} EBRs do not fit {len(EBR_ROWS)} rows of {sites_per_row}"
         )
     # The rows nearest the middle of the chip, so the CCU's nets to every PE stay short.
     rows = sorted(sorted(EBR_ROWS, key=lambda y: abs(y - CHIP_MIDDLE_Y))[:rows_needed])
@@ -81,8 +87,8 @@ def plan(cells: dict[str, dict]) -> dict[str, str]:
         in_row = min(per_row, len(pes) - (k // per_row) * per_row)
         slot = k % per_row
         # Each PE's block starts in the middle of its equal share of the row.
-        share = EBR_SITES_PER_ROW / in_row
-        first = int(slot * share + (share - per_pe) / 2)
+        share = sites_per_row / in_row
+        first = first_site + int(slot * share + (share - per_pe) / 2)
         xs = []
         for i, name in enumerate(sorted(pe_ebrs[pe])):
             x, bel = ebr_site(row, first + i)
@@ -101,11 +107,11 @@ def plan(cells: dict[str, dict]) -> dict[str, str]:
     return placement
 
 
-def apply(netlist: Path, out: Path, top: str) -> dict:
+def apply(netlist: Path, out: Path, top: str, reserve_groups: int = 0) -> dict:
     """Write `out`: `netlist` with a BEL attribute on every pinned cell. Returns a summary."""
     data = json.loads(netlist.read_text())
     cells = data["modules"][top]["cells"]
-    placement = plan(cells)
+    placement = plan(cells, reserve_groups)
     for name, bel in placement.items():
         cells[name].setdefault("attributes", {})["BEL"] = bel
     out.write_text(json.dumps(data))
@@ -113,14 +119,14 @@ def apply(netlist: Path, out: Path, top: str) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    """`floorplan.py NETLIST TOP`: pin the PEs of a Yosys JSON netlist in place (the SoC's
-    nextpnr wrapper calls this on LiteX's netlist)."""
-    if len(argv) != 2:
-        print("usage: floorplan.py NETLIST TOP", file=sys.stderr)
+    """`floorplan.py NETLIST TOP [RESERVE_GROUPS]`: pin the PEs of a Yosys JSON netlist in
+    place (the SoC's nextpnr wrapper calls this on LiteX's netlist)."""
+    if len(argv) not in (2, 3) or (len(argv) == 3 and not argv[2].isdigit()):
+        print("usage: floorplan.py NETLIST TOP [RESERVE_GROUPS]", file=sys.stderr)
         return 2
     netlist = Path(argv[0])
     try:
-        info = apply(netlist, netlist, argv[1])
+        info = apply(netlist, netlist, argv[1], int(argv[2]) if len(argv) == 3 else 0)
     except (OSError, KeyError, ValueError) as e:
         print(f"floorplan: {netlist}: {e!r}", file=sys.stderr)
         return 1

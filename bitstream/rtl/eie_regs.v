@@ -6,7 +6,8 @@
 //
 // The front end holds a request's address and data until the response, so the decode is
 // done in a first cycle into registers (which register, which window, element, PE, whether
-// it exists in this build) and the request is served from those registers in the next.
+// it exists in this build), the register page's value is read into a register in the
+// second, and the request is served from those registers in the third.
 //
 // Responses (memmap regs.rs): DECERR outside every window and register; SLVERR inside a
 // window past this build's capacity, for a memory-window access while busy, a write to a
@@ -348,7 +349,7 @@ module eie_regs #(
     .rdata_o(cb_rdata)
   );
 
-  // ================================================================ stage 2: serve
+  // ================================================================ stages 2 and 3: read, serve
   wire [31:0] status = ({31'd0, busy_i} << EIE_STATUS_BUSY_BIT) |
                        ({31'd0, done_i} << EIE_STATUS_DONE_BIT) |
                        ({31'd0, error_i} << EIE_STATUS_ERROR_BIT) |
@@ -369,6 +370,25 @@ module eie_regs #(
   // A register of the page that exists, and whether a write may change it.
   wire reg_exists = const_hit | (|rsel);
   wire reg_writable = is_ctrl | is_status | is_num_layers | is_axi_err | rsel[R_DESC];
+
+  // Stage 2 registers: the page's read value and the two checks, so the response logic
+  // below starts from flip-flops (the wide read multiplexer into the response was the 8-PE
+  // core's critical path).
+  reg go2_q;
+  reg [31:0] reg_rdata_q;
+  reg reg_exists_q, reg_writable_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      go2_q <= 1'b0;
+    end else begin
+      go2_q <= go_q;
+    end
+  end
+  always @(posedge clk_i) begin
+    reg_rdata_q <= reg_rdata;
+    reg_exists_q <= reg_exists;
+    reg_writable_q <= reg_writable;
+  end
 
   // Response.
   reg start_q, start_d;
@@ -410,14 +430,14 @@ module eie_regs #(
     code = OKAY;
     immediate = 1'b1;
 
-    if (go_q) begin
+    if (go2_q) begin
       if (in_reg_page) begin
-        if (!reg_exists) begin
+        if (!reg_exists_q) begin
           code = DECERR;
         end else if ((rsel[R_DESC] || rsel[R_LAYER_CYCLES]) && !desc_present) begin
           code = SLVERR;
         end else if (req_write_i) begin
-          if (!reg_writable) begin
+          if (!reg_writable_q) begin
             // Identity, geometry, counters and LAYER_CYCLES are read-only.
             code = SLVERR;
           end else if (is_ctrl && req_wdata_i[EIE_CTRL_START_BIT] && busy_i) begin
@@ -475,7 +495,7 @@ module eie_regs #(
 
       if (immediate) begin
         resp_valid_d = 1'b1;
-        resp_rdata_d = (req_write_i || code != OKAY) ? 32'd0 : reg_rdata;
+        resp_rdata_d = (req_write_i || code != OKAY) ? 32'd0 : reg_rdata_q;
         resp_code_d = code;
       end
     end

@@ -419,6 +419,11 @@ def write_sdram_init(soc, out: Path) -> None:
     (out / "sdram_init.csv").write_text("\n".join(rows) + "\n")
 
 
+# EBR groups (of four) at the left of every row the floorplan leaves to the CPU, its caches
+# and the SRAM, next to the UART pins; the PEs share the remaining ten.
+SOC_RESERVED_EBR_GROUPS = 3
+
+
 def yowasp_wrappers(bin_dir: Path) -> None:
     """LiteX calls yosys, nextpnr-ecp5 and ecppack by name: one-line scripts exec the YoWASP
     builds from the flow's venv (installed by `./x soc ulx3s`)."""
@@ -431,12 +436,13 @@ def yowasp_wrappers(bin_dir: Path) -> None:
         script = bin_dir / name
         if name == "nextpnr-ecp5":
             # Pin the PEs' block RAMs and DSPs first, as the core's own flow does
-            # (bitstream/flow/floorplan.py); the netlist is the argument after --json.
+            # (bitstream/flow/floorplan.py), leaving the left of every EBR row to the CPU;
+            # the netlist is the argument after --json.
             floorplan = ROOT / "bitstream" / "flow" / "floorplan.py"
             script.write_text(
                 "#!/bin/sh\n"
                 'json=$(printf "%s\\n" "$@" | sed -n "/^--json$/{n;p;q}")\n'
-                f'python3 "{floorplan}" "$json" ulx3s || exit 1\n'
+                f'python3 "{floorplan}" "$json" ulx3s {SOC_RESERVED_EBR_GROUPS} || exit 1\n'
                 f'exec "{target}" "$@"\n'
             )
         else:
