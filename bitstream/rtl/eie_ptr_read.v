@@ -5,8 +5,7 @@
 // (p_j == p_j+1) are dropped here, so they never reach the arithmetic unit; the unit pops one
 // queue entry per cycle and runs ahead of the sparse-matrix reader by up to COL_DEPTH
 // columns. The pointers are registered when they leave the block RAM (stage 4), so the route
-// from the RAM ends in a flip-flop and the checks start from registers; the checks' results
-// are registered in turn (stage 5), so the queue push and the credits start from registers.
+// from the RAM ends in a flip-flop and the checks start from registers.
 //
 // Pointer memory layout (eie_ram_dp of PtrEntries words): pointer p is in bank p % 2 at
 // bank address p / 2; the even bank fills the lower half of the RAM and is read through
@@ -55,8 +54,7 @@ module eie_ptr_read #(
   localparam integer PAW = $clog2(PtrEntries);
   localparam integer SW = $clog2(SpmatWords);
   localparam integer PVW = SW + 4;
-  // Seven credits keep one column per cycle going with the six cycles from pop to queue.
-  localparam integer COL_DEPTH = 7;
+  localparam integer COL_DEPTH = 6;
   localparam [31:0] COL_DEPTH32 = COL_DEPTH;
   localparam integer COLW = 16 + 16 + SW + SW + 3 + 3;
   localparam [31:0] CAP32 = SpmatWords * 8;
@@ -81,20 +79,18 @@ module eie_ptr_read #(
   wire col_full;
   wire [COLW-1:0] col_head;
 
-  reg s1_valid_q, s2_valid_q, s3_valid_q, s4_valid_q, s5_valid_q;
+  reg s1_valid_q, s2_valid_q, s3_valid_q, s4_valid_q;
   reg [PAW-1:0] s1_idx_q;
   reg s2_odd_q, s3_odd_q, s4_odd_q;
-  reg [15:0] s1_a_q, s2_a_q, s3_a_q, s4_a_q, s5_a_q;
-  reg [15:0] s1_j_q, s2_j_q, s3_j_q, s4_j_q, s5_j_q;
+  reg [15:0] s1_a_q, s2_a_q, s3_a_q, s4_a_q;
+  reg [15:0] s1_j_q, s2_j_q, s3_j_q, s4_j_q;
   reg [PVW-1:0] s4_ptr_a_q, s4_ptr_b_q;
-  reg s5_nonempty_q, s5_backwards_q, s5_past_end_q;
-  reg [PVW-1:0] s5_lo_q, s5_end_q;
   reg err_q, err_d;
   reg [7:0] err_code_q, err_code_d;
   reg [15:0] err_col_q, err_col_d;
 
   // Credits: one per column FIFO slot, taken when a queue entry is popped, given back when
-  // the column leaves the FIFO or is dropped (empty or bad) in stage 5.
+  // the column leaves the FIFO or is dropped (empty or bad) in stage 4.
   reg [2:0] credits_q, credits_d;
   wire pop = q_valid_i & (credits_q != 3'd0) & ~stop_i & ~flush_i;
 
@@ -119,11 +115,11 @@ module eie_ptr_read #(
   wire b_past = s4_ptr_b_q > CAP;
   wire backwards = s4_odd_q ? b_gt_a : a_gt_b;
   wire past_end = s4_odd_q ? a_past : b_past;
-  // Stage 5: the checks' results. A bad column is queued like a good one (the checks stay
-  // off this path): its error stops the PE (stop_i) before the sparse-matrix reader can take it.
-  wire bad = s5_valid_q & (s5_backwards_q | s5_past_end_q);
-  wire push = s5_valid_q & s5_nonempty_q & ~stop_i & ~flush_i;
-  wire drop = s5_valid_q & ~push;
+  wire bad = s4_valid_q & (backwards | past_end);
+  // A bad column is queued like a good one (the checks stay off this path): its error stops
+  // the PE (stop_i) before the sparse-matrix reader can take it.
+  wire push = s4_valid_q & (s4_ptr_a_q != s4_ptr_b_q) & ~stop_i & ~flush_i;
+  wire drop = s4_valid_q & ~push;
 
   always @* begin
     // Net change -1 .. +2, chosen among increments computed in parallel.
@@ -144,8 +140,8 @@ module eie_ptr_read #(
     err_col_d = err_col_q;
     if (bad && !err_q) begin
       err_d = 1'b1;
-      err_code_d = s5_backwards_q ? EIE_ERR_PTR_BACKWARDS : EIE_ERR_PTR_PAST_END;
-      err_col_d = s5_j_q;
+      err_code_d = backwards ? EIE_ERR_PTR_BACKWARDS : EIE_ERR_PTR_PAST_END;
+      err_col_d = s4_j_q;
     end
     if (flush_i) begin
       err_d = 1'b0;
@@ -159,7 +155,6 @@ module eie_ptr_read #(
       s2_valid_q <= 1'b0;
       s3_valid_q <= 1'b0;
       s4_valid_q <= 1'b0;
-      s5_valid_q <= 1'b0;
       err_q <= 1'b0;
       err_code_q <= 8'd0;
       err_col_q <= 16'd0;
@@ -169,7 +164,6 @@ module eie_ptr_read #(
       s2_valid_q <= s1_valid_q & ~flush_i;
       s3_valid_q <= s2_valid_q & ~flush_i;
       s4_valid_q <= s3_valid_q & ~flush_i;
-      s5_valid_q <= s4_valid_q & ~flush_i;
       err_q <= err_d;
       err_code_q <= err_code_d;
       err_col_q <= err_col_d;
@@ -191,18 +185,11 @@ module eie_ptr_read #(
     s4_j_q <= s3_j_q;
     s4_ptr_a_q <= rdata_a_i;
     s4_ptr_b_q <= rdata_b_i;
-    s5_a_q <= s4_a_q;
-    s5_j_q <= s4_j_q;
-    s5_nonempty_q <= (s4_ptr_a_q != s4_ptr_b_q);
-    s5_backwards_q <= backwards;
-    s5_past_end_q <= past_end;
-    s5_lo_q <= p_lo;
-    s5_end_q <= p_end;
   end
 
   /* verilator lint_off UNUSEDSIGNAL */
   // With p_lo < p_hi <= SpmatWords * 8 both word indices fit in SW bits.
-  wire unused_p_high = s5_lo_q[PVW-1] ^ s5_end_q[PVW-1];
+  wire unused_p_high = p_lo[PVW-1] ^ p_end[PVW-1];
   wire unused_col_full = col_full ^ |col_count;
   /* verilator lint_on UNUSEDSIGNAL */
 
@@ -214,7 +201,7 @@ module eie_ptr_read #(
     .rst_ni(rst_ni),
     .flush_i(flush_i),
     .push_i(push),
-    .data_i({s5_a_q, s5_j_q, s5_lo_q[SW+2:3], s5_end_q[SW+2:3], s5_lo_q[2:0], s5_end_q[2:0]}),
+    .data_i({s4_a_q, s4_j_q, p_lo[SW+2:3], p_end[SW+2:3], p_lo[2:0], p_end[2:0]}),
     .pop_i(col_pop_i),
     .head_o(col_head),
     .empty_o(col_empty),
@@ -228,7 +215,6 @@ module eie_ptr_read #(
   assign err_o = err_q;
   assign err_code_o = err_code_q;
   assign err_col_o = err_col_q;
-  assign idle_o = ~s1_valid_q & ~s2_valid_q & ~s3_valid_q & ~s4_valid_q & ~s5_valid_q &
-                  col_empty;
+  assign idle_o = ~s1_valid_q & ~s2_valid_q & ~s3_valid_q & ~s4_valid_q & col_empty;
 endmodule
 `default_nettype wire
