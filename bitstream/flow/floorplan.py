@@ -48,11 +48,11 @@ def dsp_sites() -> list[tuple[int, int, str]]:
     ]
 
 
-def plan(cells: dict[str, dict], rows: tuple[int, ...] | None = None) -> dict[str, str]:
+def plan(cells: dict[str, dict], reserve_groups: int = 0) -> dict[str, str]:
     """Cell name -> BEL for the DP16KD and MULT18X18D cells of the PEs; the rest (the CCU's
-    codebook RAM, a CPU's memories in the SoC) stays free. `rows` names the EBR rows the PEs
-    may use (the SoC keeps the lower half of the chip for its CPU); by default the rows
-    nearest the middle, as many as the PEs need."""
+    codebook RAM, a CPU's memories in the SoC) stays free. `reserve_groups` keeps that many
+    EBR groups (four sites and the columns around them) at the left of every row free of
+    PEs: the SoC's CPU and its memories go there, beside the UART pins."""
     pe_ebrs: dict[int, list[str]] = {}
     pe_dsps: dict[int, list[str]] = {}
     for name, cell in cells.items():
@@ -67,16 +67,18 @@ def plan(cells: dict[str, dict], rows: tuple[int, ...] | None = None) -> dict[st
         return {}
     pes = sorted(pe_ebrs)
     per_pe = max(len(v) for v in pe_ebrs.values())
-    allowed = rows or EBR_ROWS
-    if any(y not in EBR_ROWS for y in allowed):
-        raise ValueError(f"EBR rows are {EBR_ROWS}, not {allowed}")
-    rows_needed = math.ceil(len(pes) / (EBR_SITES_PER_ROW // per_pe))
-    if rows_needed > len(allowed):
+    if not 0 <= reserve_groups < len(EBR_GROUPS):
+        raise ValueError(f"reserve_groups must be 0..{len(EBR_GROUPS) - 1}")
+    first_site = 4 * reserve_groups
+    sites_per_row = EBR_SITES_PER_ROW - first_site
+    pes_per_row_max = sites_per_row // per_pe
+    rows_needed = math.ceil(len(pes) / pes_per_row_max)
+    if rows_needed > len(EBR_ROWS):
         raise ValueError(
-            f"{len(pes)} PEs x {per_pe} EBRs do not fit {len(allowed)} rows of {EBR_SITES_PER_ROW}"
+            f"{len(pes)} PEs x {per_pe} EBRs do not fit {len(EBR_ROWS)} rows of {sites_per_row}"
         )
-    # The allowed rows nearest the middle of the chip, so the CCU's nets to every PE stay short.
-    rows = sorted(sorted(allowed, key=lambda y: abs(y - CHIP_MIDDLE_Y))[:rows_needed])
+    # The rows nearest the middle of the chip, so the CCU's nets to every PE stay short.
+    rows = sorted(sorted(EBR_ROWS, key=lambda y: abs(y - CHIP_MIDDLE_Y))[:rows_needed])
     per_row = math.ceil(len(pes) / rows_needed)
     placement: dict[str, str] = {}
     centres: dict[int, tuple[float, int]] = {}
@@ -85,8 +87,8 @@ def plan(cells: dict[str, dict], rows: tuple[int, ...] | None = None) -> dict[st
         in_row = min(per_row, len(pes) - (k // per_row) * per_row)
         slot = k % per_row
         # Each PE's block starts in the middle of its equal share of the row.
-        share = EBR_SITES_PER_ROW / in_row
-        first = int(slot * share + (share - per_pe) / 2)
+        share = sites_per_row / in_row
+        first = first_site + int(slot * share + (share - per_pe) / 2)
         xs = []
         for i, name in enumerate(sorted(pe_ebrs[pe])):
             x, bel = ebr_site(row, first + i)
@@ -105,11 +107,11 @@ def plan(cells: dict[str, dict], rows: tuple[int, ...] | None = None) -> dict[st
     return placement
 
 
-def apply(netlist: Path, out: Path, top: str, rows: tuple[int, ...] | None = None) -> dict:
+def apply(netlist: Path, out: Path, top: str, reserve_groups: int = 0) -> dict:
     """Write `out`: `netlist` with a BEL attribute on every pinned cell. Returns a summary."""
     data = json.loads(netlist.read_text())
     cells = data["modules"][top]["cells"]
-    placement = plan(cells, rows)
+    placement = plan(cells, reserve_groups)
     for name, bel in placement.items():
         cells[name].setdefault("attributes", {})["BEL"] = bel
     out.write_text(json.dumps(data))
@@ -117,18 +119,14 @@ def apply(netlist: Path, out: Path, top: str, rows: tuple[int, ...] | None = Non
 
 
 def main(argv: list[str]) -> int:
-    """`floorplan.py NETLIST TOP [ROWS]`: pin the PEs of a Yosys JSON netlist in place, to
-    the EBR rows ROWS (comma-separated) if given (the SoC's nextpnr wrapper calls this on
-    LiteX's netlist)."""
-    if len(argv) not in (2, 3) or (
-        len(argv) == 3 and not all(y.isdigit() for y in argv[2].split(","))
-    ):
-        print("usage: floorplan.py NETLIST TOP [ROWS, e.g. 70,82]", file=sys.stderr)
+    """`floorplan.py NETLIST TOP [RESERVE_GROUPS]`: pin the PEs of a Yosys JSON netlist in
+    place (the SoC's nextpnr wrapper calls this on LiteX's netlist)."""
+    if len(argv) not in (2, 3) or (len(argv) == 3 and not argv[2].isdigit()):
+        print("usage: floorplan.py NETLIST TOP [RESERVE_GROUPS]", file=sys.stderr)
         return 2
     netlist = Path(argv[0])
-    rows = tuple(int(y) for y in argv[2].split(",")) if len(argv) == 3 else None
     try:
-        info = apply(netlist, netlist, argv[1], rows)
+        info = apply(netlist, netlist, argv[1], int(argv[2]) if len(argv) == 3 else 0)
     except (OSError, KeyError, ValueError) as e:
         print(f"floorplan: {netlist}: {e!r}", file=sys.stderr)
         return 1
