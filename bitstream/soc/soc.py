@@ -629,7 +629,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--cpu-variant", default="imac", help="CPU variant (default imac: the Rust target riscv32imac)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="EIE core parameter")
     p.add_argument("--sys-clk-mhz", type=float, help="CPU/bus clock (sim default 40, ulx3s 40)")
-    p.add_argument("--eie-clk-mhz", type=float, help="EIE core clock (sim default 40, ulx3s 50)")
+    p.add_argument("--eie-clk-mhz", type=float, help="EIE core clock (sim default 40, ulx3s 80)")
     p.add_argument("--seed", type=int, action="append", dest="seeds", help="nextpnr seeds to try in turn (ulx3s)")
     p.add_argument(
         "--rtl-worktree",
@@ -650,7 +650,7 @@ def main(argv: list[str]) -> int:
             build_sim(args)
             return 0
         args.sys_clk_hz = int((args.sys_clk_mhz or 40) * 1e6)
-        args.eie_clk_hz = int((args.eie_clk_mhz or 50) * 1e6)
+        args.eie_clk_hz = int((args.eie_clk_mhz or 80) * 1e6)
         args.seeds = args.seeds or [1, 2, 3]
         return build_ulx3s(args)
     except SocError as e:
