@@ -609,9 +609,9 @@ def build(
     freq: float,
     seeds: list[int],
     args: argparse.Namespace,
-    board: dict | None = None,
-    pnr_opts: list[str] | None = None,
-    floorplan: bool = False,
+    board: dict | None,
+    pnr_opts: list[str],
+    floorplan: bool,
 ) -> dict:
     """Synthesis and place and route of one configuration; returns the report."""
     out = BUILD_ROOT / name
@@ -707,6 +707,13 @@ def build(
     return rep
 
 
+def pnr_settings(args: argparse.Namespace, table: dict) -> tuple[list[str], bool]:
+    """Extra nextpnr options (the table's, then the command line's) and whether to floorplan
+    (the command line's choice, else the table's, else on)."""
+    floorplan = args.floorplan if args.floorplan is not None else table.get("floorplan", True)
+    return table.get("pnr_opts", []) + args.pnr_opt, floorplan
+
+
 def build_dir_name(base: str, overrides: dict[str, int]) -> str:
     return base + "".join(f"-{k}{v}" for k, v in overrides.items())
 
@@ -734,8 +741,7 @@ def cmd_single(args: argparse.Namespace, mode: str) -> int:
     seeds = parse_seeds(args.seeds) if args.seeds else seed_default
     suffix = f"{board['name']}" if board else "ooc"
     name = build_dir_name(f"{config_name}-{suffix}", overrides)
-    pnr_opts = entry.get("pnr_opts", []) + args.pnr_opt
-    floorplan = args.floorplan if args.floorplan is not None else entry.get("floorplan", True)
+    pnr_opts, floorplan = pnr_settings(args, entry)
     rep = build(name, mode, params, freq, seeds, args, board, pnr_opts, floorplan)
     write_report(rep, RESULTS_ROOT / name)
     print_summary(rep)
@@ -812,8 +818,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise FlowError("no [sweep] table in configs.toml")
     freq = args.freq or sweep["freq_mhz"]
     seeds = parse_seeds(args.seeds) if args.seeds else sweep["seeds"]
-    pnr_opts = sweep.get("pnr_opts", []) + args.pnr_opt
-    floorplan = args.floorplan if args.floorplan is not None else sweep.get("floorplan", True)
+    pnr_opts, floorplan = pnr_settings(args, sweep)
     points = []
     for pes, depth in itertools.product(sweep["NumPes"], sweep["depths"]):
         point = {k: sweep[k] for k in PARAMS if k in sweep and not isinstance(sweep[k], list)}
@@ -838,7 +843,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for point in points:
         name = "sweep-pe{NumPes}-sw{SpmatWords}-pt{PtrEntries}-act{ActEntries}".format(**point)
         try:
-            rep = build(name, "ooc", point, freq, seeds, args, pnr_opts=pnr_opts, floorplan=floorplan)
+            rep = build(name, "ooc", point, freq, seeds, args, None, pnr_opts, floorplan)
         except FlowError as e:
             print(f"flow: {name}: {e}", file=sys.stderr)
             rep = {

@@ -214,8 +214,8 @@ module eie_regs #(
   wire [23:0] spmat_pe_full = spmat_index >> SW;
   wire [23:0] spmat_local = {{(23 - SW){1'b0}}, spmat_index[SW-1:0], a[2]};
 
-  // Stage 1 registers.
-  reg go_q;
+  // Stage 1 registers (go2_q: the request's stage 2, below).
+  reg go_q, go2_q;
   reg in_reg_page, in_cb, in_cnt, in_act, in_ptr, in_spmat;
   reg [NSEL-1:0] rsel;
   reg [31:0] const_val;
@@ -233,8 +233,10 @@ module eie_regs #(
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       go_q <= 1'b0;
+      go2_q <= 1'b0;
     end else begin
       go_q <= req_valid_i;
+      go2_q <= go_q;
     end
   end
 
@@ -374,16 +376,8 @@ module eie_regs #(
   // Stage 2 registers: the page's read value and the two checks, so the response logic
   // below starts from flip-flops (the wide read multiplexer into the response was the 8-PE
   // core's critical path).
-  reg go2_q;
   reg [31:0] reg_rdata_q;
   reg reg_exists_q, reg_writable_q;
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      go2_q <= 1'b0;
-    end else begin
-      go2_q <= go_q;
-    end
-  end
   always @(posedge clk_i) begin
     reg_rdata_q <= reg_rdata;
     reg_exists_q <= reg_exists;
