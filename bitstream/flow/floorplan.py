@@ -48,11 +48,13 @@ def dsp_sites() -> list[tuple[int, int, str]]:
     ]
 
 
-def plan(cells: dict[str, dict], reserve_groups: int = 0) -> dict[str, str]:
+def plan(cells: dict[str, dict], reserve_groups: int = 0, cpu_prefix: str = "") -> dict[str, str]:
     """Cell name -> BEL for the DP16KD and MULT18X18D cells of the PEs; the rest (the CCU's
-    codebook RAM, a CPU's memories in the SoC) stays free. `reserve_groups` keeps that many
-    EBR groups (four sites and the columns around them) at the left of every row free of
-    PEs: the SoC's CPU and its memories go there, beside the UART pins."""
+    codebook RAM, the SoC's ROM and SRAM) stays free. `reserve_groups` keeps that many EBR
+    groups (four sites and the columns around them) at the left of every row free of PEs:
+    the SoC's CPU goes there, beside the UART pins. The block RAMs of cells named
+    `cpu_prefix...` (the CPU's caches and register file) are pinned to those reserved sites,
+    in the PE rows nearest the middle first, so the CPU's logic gathers next to them."""
     pe_ebrs: dict[int, list[str]] = {}
     pe_dsps: dict[int, list[str]] = {}
     for name, cell in cells.items():
@@ -104,14 +106,27 @@ def plan(cells: dict[str, dict], reserve_groups: int = 0) -> dict[str, str]:
             best = min(dsp_free, key=lambda s: abs(s[0] - cx) + abs(s[1] - cy))
             dsp_free.remove(best)
             placement[name] = best[2]
+    if cpu_prefix:
+        cpu_ebrs = sorted(
+            name for name, cell in cells.items()
+            if cell["type"] == "DP16KD" and name.startswith(cpu_prefix)
+        )
+        reserved = [
+            ebr_site(row, index)[1]
+            for row in sorted(rows, key=lambda y: abs(y - CHIP_MIDDLE_Y))
+            for index in range(first_site)
+        ]
+        if len(cpu_ebrs) > len(reserved):
+            raise ValueError(f"{len(cpu_ebrs)} CPU block RAMs, {len(reserved)} reserved sites")
+        placement.update(zip(cpu_ebrs, reserved))
     return placement
 
 
-def apply(netlist: Path, out: Path, top: str, reserve_groups: int = 0) -> dict:
+def apply(netlist: Path, out: Path, top: str, reserve_groups: int = 0, cpu_prefix: str = "") -> dict:
     """Write `out`: `netlist` with a BEL attribute on every pinned cell. Returns a summary."""
     data = json.loads(netlist.read_text())
     cells = data["modules"][top]["cells"]
-    placement = plan(cells, reserve_groups)
+    placement = plan(cells, reserve_groups, cpu_prefix)
     for name, bel in placement.items():
         cells[name].setdefault("attributes", {})["BEL"] = bel
     out.write_text(json.dumps(data))
@@ -119,18 +134,21 @@ def apply(netlist: Path, out: Path, top: str, reserve_groups: int = 0) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    """`floorplan.py NETLIST TOP [RESERVE_GROUPS]`: pin the PEs of a Yosys JSON netlist in
-    place (the SoC's nextpnr wrapper calls this on LiteX's netlist)."""
-    if len(argv) not in (2, 3) or (len(argv) == 3 and not argv[2].isdigit()):
-        print("usage: floorplan.py NETLIST TOP [RESERVE_GROUPS]", file=sys.stderr)
+    """`floorplan.py NETLIST TOP [RESERVE_GROUPS [CPU_PREFIX]]`: pin the PEs (and the CPU's
+    block RAMs) of a Yosys JSON netlist in place (the SoC's nextpnr wrapper calls this on
+    LiteX's netlist)."""
+    if len(argv) not in (2, 3, 4) or (len(argv) >= 3 and not argv[2].isdigit()):
+        print("usage: floorplan.py NETLIST TOP [RESERVE_GROUPS [CPU_PREFIX]]", file=sys.stderr)
         return 2
     netlist = Path(argv[0])
+    reserve = int(argv[2]) if len(argv) >= 3 else 0
+    cpu_prefix = argv[3] if len(argv) == 4 else ""
     try:
-        info = apply(netlist, netlist, argv[1], int(argv[2]) if len(argv) == 3 else 0)
+        info = apply(netlist, netlist, argv[1], reserve, cpu_prefix)
     except (OSError, KeyError, ValueError) as e:
         print(f"floorplan: {netlist}: {e!r}", file=sys.stderr)
         return 1
-    print(f"floorplan: pinned {info['pinned_cells']} PE block RAM and DSP cells", file=sys.stderr)
+    print(f"floorplan: pinned {info['pinned_cells']} block RAM and DSP cells", file=sys.stderr)
     return 0
 
 

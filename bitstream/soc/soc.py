@@ -251,12 +251,13 @@ def sim_soc(args):
 
 def inputs_digest(args, target: str) -> str:
     """A digest of everything a build depends on: this description, the sim module, the pinned
-    requirements, the RTL (files.txt, every file it lists, the register header) and the
-    options. A build whose digest matches is not redone."""
+    requirements, the RTL (files.txt, every file it lists, the register header), the
+    floorplan and the options. A build whose digest matches is not redone."""
     import hashlib
 
     h = hashlib.sha256()
     files = [Path(__file__), SOC_DIR / "requirements.txt", RTL_DIR / "files.txt", *sorted(RTL_DIR.glob("*.vh"))]
+    files.append(ROOT / "bitstream" / "flow" / "floorplan.py")
     files += sorted((SOC_DIR / "sim_modules").rglob("*.c"))
     files += sorted((SOC_DIR / "sim_modules").rglob("Makefile"))
     files += rtl_files()
@@ -423,9 +424,13 @@ def write_sdram_init(soc, out: Path) -> None:
 # and the SRAM, next to the UART pins; the PEs share the remaining ten. (Giving the PEs the
 # upper two rows instead, the CPU reached 36.0 MHz and the core 68.7 at seed 1.)
 SOC_RESERVED_EBR_GROUPS = 3
+# The CPU's instance in LiteX's netlist, per --cpu-type: its block RAMs (caches, register
+# file) are pinned to the reserved sites nearest the PEs' rows, so the CPU's logic gathers in
+# one place instead of between the PE rows, with long routes to its caches.
+CPU_INSTANCES = {"vexriscv": "VexRiscv."}
 
 
-def yowasp_wrappers(bin_dir: Path) -> None:
+def yowasp_wrappers(bin_dir: Path, cpu_type: str) -> None:
     """LiteX calls yosys, nextpnr-ecp5 and ecppack by name: one-line scripts exec the YoWASP
     builds from the flow's venv (installed by `./x soc ulx3s`)."""
     venv_bin = ROOT / ".cache" / "venv" / "bin"
@@ -443,7 +448,8 @@ def yowasp_wrappers(bin_dir: Path) -> None:
             script.write_text(
                 "#!/bin/sh\n"
                 'json=$(printf "%s\\n" "$@" | sed -n "/^--json$/{n;p;q}")\n'
-                f'python3 "{floorplan}" "$json" ulx3s {SOC_RESERVED_EBR_GROUPS} || exit 1\n'
+                f'python3 "{floorplan}" "$json" ulx3s {SOC_RESERVED_EBR_GROUPS} '
+                f'"{CPU_INSTANCES.get(cpu_type, "")}" || exit 1\n'
                 f'exec "{target}" "$@"\n'
             )
         else:
@@ -465,7 +471,7 @@ def build_ulx3s(args) -> int:
     if not args.force and up_to_date(out, digest, gateware / "ulx3s.bit"):
         print(f"soc: ULX3S bitstream up to date: {rel(gateware / 'ulx3s.bit')}")
         return 0
-    yowasp_wrappers(out / "bin")
+    yowasp_wrappers(out / "bin", args.cpu_type)
     os.environ["PATH"] = f"{out / 'bin'}:{os.environ['PATH']}"
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
@@ -629,7 +635,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--cpu-variant", default="imac", help="CPU variant (default imac: the Rust target riscv32imac)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="EIE core parameter")
     p.add_argument("--sys-clk-mhz", type=float, help="CPU/bus clock (sim default 40, ulx3s 40)")
-    p.add_argument("--eie-clk-mhz", type=float, help="EIE core clock (sim default 40, ulx3s 80)")
+    p.add_argument("--eie-clk-mhz", type=float, help="EIE core clock (sim default 40, ulx3s 85)")
     p.add_argument("--seed", type=int, action="append", dest="seeds", help="nextpnr seeds to try in turn (ulx3s)")
     p.add_argument(
         "--rtl-worktree",
@@ -650,7 +656,7 @@ def main(argv: list[str]) -> int:
             build_sim(args)
             return 0
         args.sys_clk_hz = int((args.sys_clk_mhz or 40) * 1e6)
-        args.eie_clk_hz = int((args.eie_clk_mhz or 80) * 1e6)
+        args.eie_clk_hz = int((args.eie_clk_mhz or 85) * 1e6)
         args.seeds = args.seeds or [1, 2, 3]
         return build_ulx3s(args)
     except SocError as e:
