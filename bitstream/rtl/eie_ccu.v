@@ -572,7 +572,25 @@ module eie_ccu #(
     end
   endgenerate
 
-  // LAYER_CYCLES: one register per layer, cleared at START, stored when the layer ends.
+  // LAYER_CYCLES: one register per layer, cleared at START, stored when the layer ends. The
+  // store is registered first, so the next-state logic that decides it (errors, abort) does
+  // not also drive every layer register's enable; the value lands in the cycle of S_FINISH,
+  // before DONE or ERROR shows.
+  reg lc_store_q;
+  reg [3:0] lc_layer_q;
+  reg [31:0] lc_value_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      lc_store_q <= 1'b0;
+    end else begin
+      lc_store_q <= lc_store;
+    end
+  end
+  always @(posedge clk_i) begin
+    lc_layer_q <= layer_q;
+    lc_value_q <= lc_q + 32'd1;
+  end
+
   genvar g;
   generate
     for (g = 0; g < MaxLayers; g = g + 1) begin : g_layer_cycles
@@ -581,8 +599,8 @@ module eie_ccu #(
         cycles_n = cycles_r;
         if (lc_reset) begin
           cycles_n = 32'd0;
-        end else if (lc_store && {28'd0, layer_q} == g) begin
-          cycles_n = lc_q + 32'd1;
+        end else if (lc_store_q && {28'd0, lc_layer_q} == g) begin
+          cycles_n = lc_value_q;
         end
       end
       always @(posedge clk_i or negedge rst_ni) begin
