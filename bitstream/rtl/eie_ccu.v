@@ -185,6 +185,15 @@ module eie_ccu #(
     bad_shift_q <= bad_shift;
   end
 
+  // Program checks, registered (no comparator in the next-state logic): NUM_LAYERS is copied
+  // at START, a cycle before S_WAIT_CLEAR can pass to S_PROG; the layer index changes at the
+  // end of a layer's write-back, tens of cycles before S_WB asks again.
+  reg bad_layer_count_q, last_layer_q;
+  always @(posedge clk_i) begin
+    bad_layer_count_q <= (nl_q == 32'd0) || (nl_q > MAX_LAYERS32);
+    last_layer_q <= ({28'd0, layer_q} + 32'd1 == nl_q);
+  end
+
   // The saturation mask of a shift s: the accumulator bits s+15 .. 47. Each bit is a
   // comparison with a constant.
   reg [47:0] mask_c;
@@ -339,7 +348,7 @@ module eie_ccu #(
       end
       S_PROG: begin
         layer_d = 4'd0;
-        if (nl_q == 32'd0 || nl_q > MAX_LAYERS32) begin
+        if (bad_layer_count_q) begin
           fail_d = 1'b1;
           code_d = EIE_ERR_BAD_LAYER_COUNT;
           state_d = S_FINISH;
@@ -419,7 +428,7 @@ module eie_ccu #(
         end
         if (step_q == SETTLE && !any_wb_busy_i) begin
           lc_store = 1'b1;
-          if ({28'd0, layer_q} + 32'd1 == nl_q) begin
+          if (last_layer_q) begin
             state_d = S_FINISH;
           end else begin
             layer_d = layer_q + 4'd1;
