@@ -261,6 +261,19 @@ module eie_ccu #(
   localparam [31:0] SETTLE32 = ReduceLevels + 4;
   localparam [4:0] SETTLE = SETTLE32[4:0];
 
+  // ---------------------------------------------------------------- errors and abort
+  // The errors the case below finds this cycle, and so whether an abort is taken and a flush
+  // begins, from registers only: the abort and flush decisions then do not wait for the
+  // next state.
+  wire pe_error_now = in_compute & err_valid_i;
+  wire program_error_now = ((state_q == S_PROG) & bad_layer_count_q) |
+                           ((state_q == S_CHECK) & (step_q != 5'd0) &
+                            (too_long_q | ptr_out_of_range_q | bad_shift_q));
+  wire running = (state_q != S_IDLE) & (state_q != S_FLUSH) & (state_q != S_CLEAR) &
+                 (state_q != S_FINISH);
+  wire abort_now = abort_i & running & ~pe_error_now & ~program_error_now;
+  wire flush_entry = abort_now | pe_error_now;
+
   // ---------------------------------------------------------------- descriptor select
   // layer_q < NUM_LAYERS <= MaxLayers, so its low bits index the descriptors.
   wire [LIW-1:0] li = layer_q[LIW-1:0];
@@ -462,15 +475,14 @@ module eie_ccu #(
     endcase
 
     // CTRL_ABORT stops any running program (errors found in the same cycle win).
-    if (abort_i && state_d != S_FLUSH && state_q != S_FLUSH && state_q != S_CLEAR &&
-        state_q != S_FINISH && state_q != S_IDLE && !(state_d == S_FINISH && fail_d)) begin
+    if (abort_now) begin
       fail_d = 1'b1;
       code_d = EIE_ERR_ABORTED;
       err_layer_d = {4'd0, layer_q};
       step_d = 5'd0;
       state_d = S_FLUSH;
     end
-    if (state_d == S_FLUSH && state_q != S_FLUSH) begin
+    if (flush_entry) begin
       step_d = 5'd0;
       flush_d = 1'b1;
       bias_pending_d = 1'b0;
