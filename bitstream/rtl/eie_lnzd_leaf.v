@@ -1,36 +1,33 @@
 `default_nettype none
 // A PE's own non-zero detector, the leaf of the LNZD tree: during the compute phase it reads
 // the PE's source activations (local addresses 0 .. count-1, i.e. columns
-// j = addr * NumPes + PeIndex) one per cycle and passes the non-zero ones on as (j, a_j).
+// j = addr * NumPes + PeIndex) one per cycle and passes the non-zero ones on as (addr, a_j).
+// The tree's nodes add the PE number on the way to the root (eie_lnzd_tree), so it is not
+// stored here.
 // The read data is registered before the zero test (r3), so the route from the block RAM
 // ends in a flip-flop. Reads are issued only when the output FIFO has room for everything in
 // flight (four credits: full rate with the three cycles from read to push).
 module eie_lnzd_leaf #(
-  parameter integer NumPes = 4,      // power of two 1..256
-  parameter integer PeIndex = 0,     // 0..NumPes-1
   parameter integer ActEntries = 256 // activations per PE per file, power of two >= 2
 ) (
-  input  wire                          clk_i,
-  input  wire                          rst_ni,
-  input  wire                          flush_i,
-  input  wire                          start_i,
-  input  wire [$clog2(ActEntries):0]   count_i,
+  input  wire                           clk_i,
+  input  wire                           rst_ni,
+  input  wire                           flush_i,
+  input  wire                           start_i,
+  input  wire [$clog2(ActEntries):0]    count_i,
   // Activation-file read port (read latency 2).
-  output wire                          re_o,
-  output wire [$clog2(ActEntries)-1:0] raddr_o,
-  input  wire [15:0]                   rdata_i,
-  // Stream of non-zero activations: {j[15:0], a_j[15:0]}.
-  output wire                          valid_o,
-  output wire [31:0]                   data_o,
-  input  wire                          ready_i,
-  output wire                          done_o
+  output wire                           re_o,
+  output wire [$clog2(ActEntries)-1:0]  raddr_o,
+  input  wire [15:0]                    rdata_i,
+  // Stream of non-zero activations: {addr, a_j[15:0]}.
+  output wire                           valid_o,
+  output wire [$clog2(ActEntries)+15:0] data_o,
+  input  wire                           ready_i,
+  output wire                           done_o
 );
   localparam integer AW = $clog2(ActEntries);
-  localparam integer PW = $clog2(NumPes);
-  localparam integer JW = AW + PW;
   localparam integer FIFO_DEPTH = 4;
   localparam [31:0] FIFO_DEPTH32 = FIFO_DEPTH;
-  localparam [31:0] PE_INDEX = PeIndex;
 
   reg active_q, active_d;
   reg [AW:0] addr_q, addr_d;
@@ -42,7 +39,7 @@ module eie_lnzd_leaf #(
   wire fifo_empty;
   wire fifo_full;
   wire [2:0] fifo_count;
-  wire [31:0] fifo_head;
+  wire [AW+15:0] fifo_head;
 
   // Credits: one per output FIFO slot, taken by a read, given back when the element leaves
   // the FIFO or turns out to be zero.
@@ -93,29 +90,6 @@ module eie_lnzd_leaf #(
     r3_data_q <= rdata_i;
   end
 
-  // Column index of the element arriving from the activation file.
-  wire [JW-1:0] j_full;
-  wire [15:0] j;
-  generate
-    if (PW > 0) begin : g_interleave
-      assign j_full = {r3_addr_q, PE_INDEX[PW-1:0]};
-    end else begin : g_single
-      assign j_full = r3_addr_q;
-    end
-    if (JW >= 16) begin : g_j_trunc
-      // The CCU only starts layers with in_len <= MAX_COLUMNS, so a scanned column index
-      // always fits in 16 bits; the higher bits of the full index are zero.
-      assign j = j_full[15:0];
-      if (JW > 16) begin : g_j_unused
-        /* verilator lint_off UNUSEDSIGNAL */
-        wire unused_j_high = |j_full[JW-1:16];
-        /* verilator lint_on UNUSEDSIGNAL */
-      end
-    end else begin : g_j_pad
-      assign j = {{(16 - JW){1'b0}}, j_full};
-    end
-  endgenerate
-
   wire push = r3_valid_q & (r3_data_q != 16'd0) & ~flush_i;
   wire drop = r3_valid_q & ~push;
 
@@ -133,14 +107,14 @@ module eie_lnzd_leaf #(
   end
 
   eie_fifo #(
-    .Width(32),
+    .Width(AW + 16),
     .Depth(FIFO_DEPTH)
   ) u_fifo (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
     .flush_i(flush_i),
     .push_i(push),
-    .data_i({j, r3_data_q}),
+    .data_i({r3_addr_q, r3_data_q}),
     .pop_i(ready_i),
     .head_o(fifo_head),
     .empty_o(fifo_empty),

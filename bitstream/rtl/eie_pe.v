@@ -54,9 +54,9 @@ module eie_pe #(
   output wire                                          err_o,
   output wire [7:0]                                    err_code_o,
   output wire [15:0]                                   err_col_o,
-  // Leaf stream of the LNZD tree.
+  // Leaf stream of the LNZD tree: {local address, a_j}.
   output wire                                          lz_valid_o,
-  output wire [31:0]                                   lz_data_o,
+  output wire [$clog2(ActEntries)+15:0]                lz_data_o,
   input  wire                                          lz_ready_i,
   // Memory bus (registered here, so a request reaches the memories a cycle later).
   input  wire                                          mb_valid_i,
@@ -212,8 +212,6 @@ module eie_pe #(
   );
 
   eie_lnzd_leaf #(
-    .NumPes(NumPes),
-    .PeIndex(PeIndex),
     .ActEntries(ActEntries)
   ) u_leaf (
     .clk_i(clk_i),

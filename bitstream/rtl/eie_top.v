@@ -202,7 +202,7 @@ module eie_top #(
   wire [NumPes*8-1:0] pe_err_code;
   wire [NumPes*16-1:0] pe_err_col;
   wire [NumPes-1:0] leaf_valid;
-  wire [NumPes*32-1:0] leaf_data;
+  wire [NumPes*(AW+16)-1:0] leaf_data;
   wire [NumPes-1:0] leaf_ready;
   wire [FILLW-1:0] any_fill;
   wire any_busy;
@@ -282,7 +282,7 @@ module eie_top #(
   // ---------------------------------------------------------------- LNZD tree
   eie_lnzd_tree #(
     .NumPes(NumPes),
-    .Width(32)
+    .AddrWidth(AW)
   ) u_tree (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
@@ -339,7 +339,7 @@ module eie_top #(
         .err_code_o(pe_err_code[k*8 +: 8]),
         .err_col_o(pe_err_col[k*16 +: 16]),
         .lz_valid_o(leaf_valid[k]),
-        .lz_data_o(leaf_data[k*32 +: 32]),
+        .lz_data_o(leaf_data[k*(AW+16) +: AW+16]),
         .lz_ready_i(leaf_ready[k]),
         .mb_valid_i(mb_valid),
         .mb_we_i(mb_we),
