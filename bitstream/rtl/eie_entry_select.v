@@ -18,7 +18,7 @@ module eie_entry_select #(
   input  wire                            stop_i,
   // Words from the sparse-matrix read unit.
   input  wire                            wd_valid_i,
-  input  wire [63:0]                     wd_sums_i,
+  input  wire [63:0]                     wd_sums_i,   // 8 x 8 bits: S[k] mod ActEntries
   input  wire [$clog2(ActEntries)-1:0]   wd_base_i,
   input  wire [31:0]                     wd_v_i,
   input  wire [7:0]                      wd_useful_i,

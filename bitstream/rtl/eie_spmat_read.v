@@ -22,7 +22,8 @@
 //       selector a cycle.
 // Reads are issued against credits for the word FIFO, so no decision depends on a sum of
 // counts; seven credits keep one word per cycle going with the six cycles from read to
-// queue.
+// queue. The FIFO (distributed RAM) keeps of each S[k] only the bits that can be non-zero and
+// matter modulo ActEntries (sum_bits); the rest is zero again after it.
 module eie_spmat_read #(
   parameter integer SpmatWords = 1024, // words per PE, power of two >= 2
   parameter integer ActEntries = 256   // rows per PE, power of two >= 2
@@ -48,7 +49,7 @@ module eie_spmat_read #(
   input  wire [63:0]                       rdata_i,
   // Words for the entry selector.
   output wire                              wd_valid_o,
-  output wire [63:0]                       wd_sums_o,    // 8 x 8-bit row offsets S[k]
+  output wire [63:0]                       wd_sums_o,    // 8 x 8 bits: S[k] mod ActEntries
   output wire [$clog2(ActEntries)-1:0]     wd_base_o,    // m, modulo ActEntries
   output wire [31:0]                       wd_v_o,       // 8 codebook indices
   output wire [7:0]                        wd_useful_o,  // real entries of the column
@@ -68,7 +69,32 @@ module eie_spmat_read #(
   localparam integer RW = ((AW + 1 > 8) ? AW + 1 : 8) + 1;
   localparam integer WF_DEPTH = 7;
   localparam [2:0] WF_CREDITS = 3'd7;
-  localparam integer WDW = 64 + AW + 32 + 8 + 4 + 16;
+
+  // Bits of S[k] the word FIFO keeps (distributed RAM costs by the bit): S[0] <= 16,
+  // S[1] <= 32, S[2] and S[3] <= 64 and S[4..7] <= 128 fit in 5, 6, 7 and 8 bits, and the
+  // entry selector uses S[k] only modulo ActEntries. The other bits are zero after the FIFO.
+  function integer sum_bits(input integer k);
+    integer b;
+    begin
+      b = (k == 0) ? 5 : ((k == 1) ? 6 : ((k < 4) ? 7 : 8));
+      sum_bits = (b < AW) ? b : AW;
+    end
+  endfunction
+
+  function integer sum_offset(input integer k);
+    integer i;
+    integer o;
+    begin
+      o = 0;
+      for (i = 0; i < k; i = i + 1) begin
+        o = o + sum_bits(i);
+      end
+      sum_offset = o;
+    end
+  endfunction
+
+  localparam integer SUMW = sum_offset(8);
+  localparam integer WDW = SUMW + AW + 32 + 8 + 4 + 16;
 
   // ---------------------------------------------------------------- column walker (r0)
   reg active_q, active_d;
@@ -315,6 +341,28 @@ module eie_spmat_read #(
     room_q <= room_d;
   end
 
+  // The prefix sums packed for the word FIFO (sum_bits(k) bits of S[k]) and unpacked after
+  // it.
+  wire [SUMW-1:0] sums_in;
+  wire [SUMW-1:0] sums_out;
+  genvar g;
+  generate
+    for (g = 0; g < 8; g = g + 1) begin : g_sums
+      localparam integer B = sum_bits(g);
+      localparam integer O = sum_offset(g);
+      assign sums_in[O +: B] = r3_sums_q[8*g +: B];
+      if (B < 8) begin : g_pad
+        assign wd_sums_o[8*g +: 8] = {{(8 - B){1'b0}}, sums_out[O +: B]};
+        /* verilator lint_off UNUSEDSIGNAL */
+        // Zero, or not needed modulo ActEntries (see sum_bits).
+        wire unused_sum_high = |r3_sums_q[8*g+B +: 8-B];
+        /* verilator lint_on UNUSEDSIGNAL */
+      end else begin : g_full
+        assign wd_sums_o[8*g +: 8] = sums_out[O +: 8];
+      end
+    end
+  endgenerate
+
   eie_fifo #(
     .Width(WDW),
     .Depth(WF_DEPTH)
@@ -323,7 +371,7 @@ module eie_spmat_read #(
     .rst_ni(rst_ni),
     .flush_i(flush_i),
     .push_i(push),
-    .data_i({r3_sums_q, base_m[AW-1:0], r3_v_q, r3_useful_q, useful_count, r3_a_q}),
+    .data_i({sums_in, base_m[AW-1:0], r3_v_q, r3_useful_q, useful_count, r3_a_q}),
     .pop_i(wd_pop_i),
     .head_o(wf_head),
     .empty_o(wf_empty),
@@ -340,7 +388,7 @@ module eie_spmat_read #(
   assign re_o = issue;
   assign raddr_o = w_q;
   assign wd_valid_o = ~wf_empty;
-  assign {wd_sums_o, wd_base_o, wd_v_o, wd_useful_o, wd_count_o, wd_a_o} = wf_head;
+  assign {sums_out, wd_base_o, wd_v_o, wd_useful_o, wd_count_o, wd_a_o} = wf_head;
   assign entries_o = r3_valid_q ? r3_count_q : 4'd0;
   assign err_o = err_q;
   assign err_col_o = err_col_q;
