@@ -78,6 +78,9 @@ module eie_pe #(
   localparam integer SW = $clog2(SpmatWords);
   localparam integer PAW = $clog2(PtrEntries);
   localparam integer PVW = SW + 4;
+  // Column index bits kept in the PE: the CCU only starts layers with
+  // ptr_base + columns < PtrEntries, so every broadcast j < PtrEntries (and j < 2^16).
+  localparam integer JW = (PAW < 16) ? PAW : 16;
   localparam integer QCW = $clog2(QueueDepth + 1);
   localparam [31:0] QDEPTH32 = QueueDepth;
   localparam [31:0] PE_INDEX32 = PeIndex;
@@ -112,16 +115,24 @@ module eie_pe #(
   // The broadcast register's copy: the CCU's stall rule counts it (BcastLevels). A flush
   // empties the queue in the cycle this register may still hold a broadcast from before it.
   wire bc_valid;
-  wire [15:0] bc_j;
+  wire [JW-1:0] bc_j;
   wire [15:0] bc_a;
   eie_dup_reg #(
-    .Width(33)
+    .Width(JW + 17)
   ) u_bcast (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
-    .d_i({bcast_valid_i, bcast_j_i, bcast_a_i}),
+    .d_i({bcast_valid_i, bcast_j_i[JW-1:0], bcast_a_i}),
     .q_o({bc_valid, bc_j, bc_a})
   );
+  generate
+    if (JW < 16) begin : g_bcast_j_high
+      /* verilator lint_off UNUSEDSIGNAL */
+      // Zero: every broadcast j < PtrEntries (see JW).
+      wire unused_bcast_j_high = |bcast_j_i[15:JW];
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
+  endgenerate
 
   // The memory-bus request's copy. The register block waits for the read data (eie_regs
   // mb_rvalid_i) and issues one request at a time, so the extra cycle changes no order.
@@ -232,11 +243,11 @@ module eie_pe #(
   wire q_empty;
   wire q_full;
   wire [QCW-1:0] q_count;
-  wire [31:0] q_head;
+  wire [JW+15:0] q_head;
   wire q_pop;
 
   eie_fifo #(
-    .Width(32),
+    .Width(JW + 16),
     .Depth(QueueDepth)
   ) u_queue (
     .clk_i(clk_i),
@@ -295,7 +306,7 @@ module eie_pe #(
   wire [PVW-1:0] ptr_rdata_b;
   wire col_valid;
   wire [15:0] col_a;
-  wire [15:0] col_j;
+  wire [JW-1:0] col_j;
   wire [SW-1:0] col_w_first;
   wire [SW-1:0] col_w_last;
   wire [2:0] col_lo;
@@ -324,7 +335,8 @@ module eie_pe #(
 
   eie_ptr_read #(
     .PtrEntries(PtrEntries),
-    .SpmatWords(SpmatWords)
+    .SpmatWords(SpmatWords),
+    .ColWidth(JW)
   ) u_ptr (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
@@ -332,7 +344,7 @@ module eie_pe #(
     .ptr_base_i(ptr_base_q),
     .stop_i(stop),
     .q_valid_i(~q_empty),
-    .q_j_i(q_head[31:16]),
+    .q_j_i(q_head[JW+15:16]),
     .q_a_i(q_head[15:0]),
     .q_pop_o(q_pop),
     .addr_a_o(ptr_addr_a),
@@ -385,7 +397,8 @@ module eie_pe #(
 
   eie_spmat_read #(
     .SpmatWords(SpmatWords),
-    .ActEntries(ActEntries)
+    .ActEntries(ActEntries),
+    .ColWidth(JW)
   ) u_spmat (
     .clk_i(clk_i),
     .rst_ni(rst_ni),

@@ -10,9 +10,14 @@
 // Pointer memory layout (eie_ram_dp of PtrEntries words): pointer p is in bank p % 2 at
 // bank address p / 2; the even bank fills the lower half of the RAM and is read through
 // port A, the odd bank the upper half through port B.
+//
+// The column index j arrives and travels in ColWidth bits (eie_pe: min(log2(PtrEntries), 16),
+// enough for every broadcast j since the CCU checked ptr_base + columns < PtrEntries); the
+// error column is j zero-extended.
 module eie_ptr_read #(
   parameter integer PtrEntries = 1024, // pointers per PE, power of two >= 4
-  parameter integer SpmatWords = 1024  // sparse-matrix words per PE, power of two >= 2
+  parameter integer SpmatWords = 1024, // sparse-matrix words per PE, power of two >= 2
+  parameter integer ColWidth = 16      // column index bits, 1..16 (eie_pe: see JW)
 ) (
   input  wire                           clk_i,
   input  wire                           rst_ni,
@@ -22,7 +27,7 @@ module eie_ptr_read #(
   input  wire                           stop_i,
   // Head of the activation queue.
   input  wire                           q_valid_i,
-  input  wire [15:0]                    q_j_i,
+  input  wire [ColWidth-1:0]            q_j_i,
   input  wire [15:0]                    q_a_i,
   output wire                           q_pop_o,
   // Pointer RAM (read latency 2 on both ports).
@@ -34,7 +39,7 @@ module eie_ptr_read #(
   // offset within those words.
   output wire                           col_valid_o,
   output wire [15:0]                    col_a_o,
-  output wire [15:0]                    col_j_o,
+  output wire [ColWidth-1:0]            col_j_o,
   output wire [$clog2(SpmatWords)-1:0]  col_w_first_o,
   output wire [$clog2(SpmatWords)-1:0]  col_w_last_o,
   output wire [2:0]                     col_lo_o,
@@ -52,11 +57,12 @@ module eie_ptr_read #(
   /* verilator lint_on UNUSEDPARAM */
 
   localparam integer PAW = $clog2(PtrEntries);
+  localparam integer JW = ColWidth;
   localparam integer SW = $clog2(SpmatWords);
   localparam integer PVW = SW + 4;
   localparam integer COL_DEPTH = 6;
   localparam [31:0] COL_DEPTH32 = COL_DEPTH;
-  localparam integer COLW = 16 + 16 + SW + SW + 3 + 3;
+  localparam integer COLW = 16 + JW + SW + SW + 3 + 3;
   localparam [31:0] CAP32 = SpmatWords * 8;
   localparam [PVW-1:0] CAP = CAP32[PVW-1:0];
 
@@ -64,12 +70,14 @@ module eie_ptr_read #(
   // so every broadcast j fits.
   wire [PAW-1:0] j_p;
   generate
-    if (PAW >= 16) begin : g_j_wide
-      assign j_p = {{(PAW - 16){1'b0}}, q_j_i};
+    if (PAW > JW) begin : g_j_wide
+      assign j_p = {{(PAW - JW){1'b0}}, q_j_i};
+    end else if (PAW == JW) begin : g_j_same
+      assign j_p = q_j_i;
     end else begin : g_j_narrow
       assign j_p = q_j_i[PAW-1:0];
       /* verilator lint_off UNUSEDSIGNAL */
-      wire unused_j_high = |q_j_i[15:PAW];
+      wire unused_j_high = |q_j_i[JW-1:PAW];
       /* verilator lint_on UNUSEDSIGNAL */
     end
   endgenerate
@@ -83,7 +91,7 @@ module eie_ptr_read #(
   reg [PAW-1:0] s1_idx_q;
   reg s2_odd_q, s3_odd_q, s4_odd_q;
   reg [15:0] s1_a_q, s2_a_q, s3_a_q, s4_a_q;
-  reg [15:0] s1_j_q, s2_j_q, s3_j_q, s4_j_q;
+  reg [JW-1:0] s1_j_q, s2_j_q, s3_j_q, s4_j_q;
   reg [PVW-1:0] s4_ptr_a_q, s4_ptr_b_q;
   reg err_q, err_d;
   reg [7:0] err_code_q, err_code_d;
@@ -141,7 +149,8 @@ module eie_ptr_read #(
     if (bad && !err_q) begin
       err_d = 1'b1;
       err_code_d = backwards ? EIE_ERR_PTR_BACKWARDS : EIE_ERR_PTR_PAST_END;
-      err_col_d = s4_j_q;
+      err_col_d = 16'd0;
+      err_col_d[JW-1:0] = s4_j_q;
     end
     if (flush_i) begin
       err_d = 1'b0;

@@ -26,7 +26,8 @@
 // matter modulo ActEntries (sum_bits); the rest is zero again after it.
 module eie_spmat_read #(
   parameter integer SpmatWords = 1024, // words per PE, power of two >= 2
-  parameter integer ActEntries = 256   // rows per PE, power of two >= 2
+  parameter integer ActEntries = 256,  // rows per PE, power of two >= 2
+  parameter integer ColWidth = 16      // column index bits, 1..16 (eie_pe: see JW)
 ) (
   input  wire                              clk_i,
   input  wire                              rst_ni,
@@ -37,7 +38,7 @@ module eie_spmat_read #(
   // Columns from the pointer read unit.
   input  wire                              col_valid_i,
   input  wire [15:0]                       col_a_i,
-  input  wire [15:0]                       col_j_i,
+  input  wire [ColWidth-1:0]               col_j_i,      // only for ROW_OVERFLOW's column
   input  wire [$clog2(SpmatWords)-1:0]     col_w_first_i,
   input  wire [$clog2(SpmatWords)-1:0]     col_w_last_i,
   input  wire [2:0]                        col_lo_i,
@@ -104,7 +105,7 @@ module eie_spmat_read #(
   reg [2:0] hi_q, hi_d;
   reg first_q, first_d;
   reg [15:0] a_q, a_d;
-  reg [15:0] j_q, j_d;
+  reg [ColWidth-1:0] j_q, j_d;
   reg pop;
   reg [2:0] credits_q, credits_d;
 
@@ -114,7 +115,7 @@ module eie_spmat_read #(
   reg [7:0] r1_in_col_q, r2_in_col_q, ra_in_col_q;
   reg [3:0] r1_count_q, r2_count_q, ra_count_q, rb_count_q, r3_count_q;
   reg [15:0] r1_a_q, r2_a_q, ra_a_q, rb_a_q, r3_a_q;
-  reg [15:0] r1_j_q, r2_j_q, ra_j_q, rb_j_q, r3_j_q;
+  reg [ColWidth-1:0] r1_j_q, r2_j_q, ra_j_q, rb_j_q, r3_j_q;
   reg [63:0] ra_word_q;
 
   wire wf_empty;
@@ -246,7 +247,8 @@ module eie_spmat_read #(
     end
     if (overflow && !err_q) begin
       err_d = 1'b1;
-      err_col_d = r3_j_q;
+      err_col_d = 16'd0;
+      err_col_d[ColWidth-1:0] = r3_j_q;
     end
     if (flush_i) begin
       err_d = 1'b0;
