@@ -101,6 +101,9 @@ module eie_spmat_read #(
   reg active_q, active_d;
   reg [SW-1:0] w_q, w_d;
   reg [SW-1:0] w_last_q, w_last_d;
+  // w_q is the column's last word: kept in a register (set when the column is loaded and
+  // when w_q steps), so no comparator sits in front of the walker's decisions.
+  reg last_word_q, last_word_d;
   reg [2:0] lo_q, lo_d;
   reg [2:0] hi_q, hi_d;
   reg first_q, first_d;
@@ -126,11 +129,10 @@ module eie_spmat_read #(
   reg [15:0] err_col_q, err_col_d;
 
   wire issue = active_q & (credits_q != 3'd0) & ~stop_i & ~flush_i;
-  wire last_word = (w_q == w_last_q);
 
   // Entries lo..hi of the word being issued belong to the column.
   wire [2:0] lo_now = first_q ? lo_q : 3'd0;
-  wire [2:0] hi_now = last_word ? hi_q : 3'd7;
+  wire [2:0] hi_now = last_word_q ? hi_q : 3'd7;
   reg [7:0] in_col_now;
   integer k;
   always @* begin
@@ -143,27 +145,30 @@ module eie_spmat_read #(
     active_d = active_q;
     w_d = w_q;
     w_last_d = w_last_q;
+    last_word_d = last_word_q;
     lo_d = lo_q;
     hi_d = hi_q;
     first_d = first_q;
     a_d = a_q;
     j_d = j_q;
     pop = 1'b0;
-    if (issue && !last_word) begin
+    if (issue && !last_word_q) begin
       w_d = w_q + 1'b1;
+      last_word_d = (w_d == w_last_q);
       first_d = 1'b0;
     end
-    if ((!active_q || (issue && last_word)) && col_valid_i && !flush_i && !stop_i) begin
+    if ((!active_q || (issue && last_word_q)) && col_valid_i && !flush_i && !stop_i) begin
       pop = 1'b1;
       active_d = 1'b1;
       w_d = col_w_first_i;
       w_last_d = col_w_last_i;
+      last_word_d = (col_w_first_i == col_w_last_i);
       lo_d = col_lo_i;
       hi_d = col_hi_i;
       first_d = 1'b1;
       a_d = col_a_i;
       j_d = col_j_i;
-    end else if (issue && last_word) begin
+    end else if (issue && last_word_q) begin
       active_d = 1'b0;
     end
     if (flush_i) begin
@@ -297,6 +302,7 @@ module eie_spmat_read #(
   always @(posedge clk_i) begin
     w_q <= w_d;
     w_last_q <= w_last_d;
+    last_word_q <= last_word_d;
     lo_q <= lo_d;
     hi_q <= hi_d;
     first_q <= first_d;
