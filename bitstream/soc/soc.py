@@ -45,6 +45,8 @@ from litex.soc.interconnect.csr_eventmanager import EventManager, EventSourceLev
 SOC_DIR = Path(__file__).resolve().parent
 ROOT = SOC_DIR.parents[1]
 RTL_DIR = ROOT / "bitstream" / "rtl"
+# Which RTL a build used, for its report: the working tree, or the commit (use_committed_rtl).
+RTL_SOURCE = "bitstream/rtl as in the working tree"
 BUILD_ROOT = ROOT / ".cache" / "soc"
 RESULTS_ROOT = ROOT / "results" / "soc"
 
@@ -91,7 +93,7 @@ def rel(path: Path) -> str:
 def use_committed_rtl() -> None:
     """Build from the RTL as committed (HEAD), exported to .cache/soc/rtl-<tree>: other work in
     progress in bitstream/rtl does not leak into the SoC, and the build is reproducible."""
-    global RTL_DIR
+    global RTL_DIR, RTL_SOURCE
     tree = subprocess.run(
         ["git", "rev-parse", "HEAD:bitstream/rtl"], cwd=ROOT, capture_output=True, text=True
     )
@@ -107,6 +109,11 @@ def use_committed_rtl() -> None:
             raise SocError(f"git archive failed: {archive.stderr.decode(errors='replace').strip()}")
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
     RTL_DIR = dest / "bitstream" / "rtl"
+    commit = subprocess.run(
+        ["git", "log", "-1", "--format=%h", "HEAD", "--", "bitstream/rtl"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    RTL_SOURCE = f"{commit.stdout.strip()} (the last commit that changed bitstream/rtl)"
 
 
 def region_bits() -> int:
@@ -466,7 +473,7 @@ def build_ulx3s(args) -> int:
     if args.report_only:
         info = json.loads((out / "build_info.json").read_text())
         attempts = json.loads((RESULTS_ROOT / "ulx3s" / "report.json").read_text())["attempts"]
-        rep = ulx3s_report(out, args, attempts, info["build_seconds"])
+        rep = ulx3s_report(out, args, attempts, info["build_seconds"], info.get("rtl", "not recorded"))
         return 0 if rep["timing_met"] else 1
     if not args.force and up_to_date(out, digest, gateware / "ulx3s.bit"):
         print(f"soc: ULX3S bitstream up to date: {rel(gateware / 'ulx3s.bit')}")
@@ -497,7 +504,7 @@ def build_ulx3s(args) -> int:
         print(f"soc: seed {seed}: {e}", file=sys.stderr)
     write_sdram_init(soc, out)
     attempts.append({"seed": seed, "seconds": round(time.monotonic() - t0), "met": met})
-    ulx3s_report(out, args, attempts, time.monotonic() - started)
+    ulx3s_report(out, args, attempts, time.monotonic() - started, RTL_SOURCE)
     script = gateware / "build_ulx3s.sh"
     for seed in more:
         if met or not script.exists():
@@ -513,9 +520,9 @@ def build_ulx3s(args) -> int:
         t0 = time.monotonic()
         met = subprocess.run(["bash", retry.name], cwd=gateware).returncode == 0
         attempts.append({"seed": seed, "seconds": round(time.monotonic() - t0), "met": met})
-        ulx3s_report(out, args, attempts, time.monotonic() - started)
+        ulx3s_report(out, args, attempts, time.monotonic() - started, RTL_SOURCE)
     write_build_info(out, args, "ulx3s", time.monotonic() - started, digest if met else "")
-    rep = ulx3s_report(out, args, attempts, time.monotonic() - started)
+    rep = ulx3s_report(out, args, attempts, time.monotonic() - started, RTL_SOURCE)
     print(f"soc: ULX3S build {'met' if rep['timing_met'] else 'MISSED'} timing; report: {rel(RESULTS_ROOT / 'ulx3s' / 'report.md')}")
     return 0 if rep["timing_met"] else 1
 
@@ -541,7 +548,7 @@ def nextpnr_figures(report: Path) -> tuple[dict, dict]:
     return util, fmax
 
 
-def ulx3s_report(out: Path, args, attempts: list[dict], seconds: float) -> dict:
+def ulx3s_report(out: Path, args, attempts: list[dict], seconds: float, rtl: str) -> dict:
     gateware = out / "gateware"
     util, fmax = nextpnr_figures(gateware / "nextpnr_report.json")
     # nextpnr names clocks after nets; the targets tell the domains apart. A PLL output is
@@ -555,6 +562,7 @@ def ulx3s_report(out: Path, args, attempts: list[dict], seconds: float) -> dict:
         "part": "LFE5U-85F, speed grade 6, CABGA381",
         "cpu": f"{args.cpu_type} {args.cpu_variant}",
         "core_params": args.params,
+        "rtl": rtl,
         "sys_clk_mhz": args.sys_clk_hz / 1e6,
         "eie_clk_mhz": args.eie_clk_hz / 1e6,
         "attempts": attempts,
@@ -572,11 +580,12 @@ def ulx3s_report(out: Path, args, attempts: list[dict], seconds: float) -> dict:
         "",
         f"- CPU: {rep['cpu']}; core parameters: "
         + ", ".join(f"{k}={v}" for k, v in args.params.items()),
+        f"- RTL: {rtl}",
         f"- clocks: sys {rep['sys_clk_mhz']:g} MHz (CPU, bus, SDRAM, UART), eie {rep['eie_clk_mhz']:g} MHz (EIE core, behind an AXI4-Lite clock-domain crossing)",
         f"- timing met: **{'yes' if rep['timing_met'] else 'no'}**; seeds tried: "
         + ", ".join(f"{a['seed']} ({'met' if a['met'] else 'failed'}, {a['seconds']} s)" for a in attempts),
         f"- bitstream: `{rep['bitstream']}` (placeholder ROM); `./x soc firmware ulx3s` swaps the firmware in: `.cache/soc/ulx3s/eie-soc.bit`",
-        f"- build time: {rep['seconds']} s on 2 shared cores (load average 7-8)",
+        f"- build time: {rep['seconds']} s wall clock (2 cores, shared with other jobs)",
         "",
         "## Clocks",
         "",
@@ -609,6 +618,7 @@ def write_build_info(out: Path, args, target: str, seconds: float, digest: str) 
         "eie_clk_hz": args.eie_clk_hz,
         "rom_size": MEMORY["rom"],
         "uart_baud": UART_BAUD,
+        "rtl": RTL_SOURCE,
         "build_seconds": round(seconds),
     }
     (out / "build_info.json").write_text(json.dumps(info, indent=2) + "\n")
