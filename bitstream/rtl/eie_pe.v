@@ -552,19 +552,27 @@ module eie_pe #(
   // the activation queue is empty: the paper's load-balance loss, including the tail in
   // which a PE that finished its columns waits for the others.
   // Cleared synchronously by the CCU (held during reset and at START), so the flip-flops
-  // need no asynchronous reset next to the clear.
+  // need no asynchronous reset next to the clear. The increments are registered first, so
+  // the pipeline's state reaches only a flip-flop and not the counters' 32-bit carry chains;
+  // a count lands a cycle late, long before the program ends and the counters can be read.
   reg [31:0] entries_q, busy_q, starved_q, qfull_q;
+  reg [3:0] entries_inc_q;
+  reg busy_inc_q, starved_inc_q, qfull_inc_q;
   always @(posedge clk_i) begin
+    entries_inc_q <= entries;
+    busy_inc_q <= e_valid;
+    starved_inc_q <= compute_i & q_empty & ~e_valid;
+    qfull_inc_q <= compute_i & q_full;
     if (cnt_clr_i) begin
       entries_q <= 32'd0;
       busy_q <= 32'd0;
       starved_q <= 32'd0;
       qfull_q <= 32'd0;
     end else begin
-      entries_q <= entries_q + {28'd0, entries};
-      busy_q <= busy_q + {31'd0, e_valid};
-      starved_q <= starved_q + {31'd0, compute_i & q_empty & ~e_valid};
-      qfull_q <= qfull_q + {31'd0, compute_i & q_full};
+      entries_q <= entries_q + {28'd0, entries_inc_q};
+      busy_q <= busy_q + {31'd0, busy_inc_q};
+      starved_q <= starved_q + {31'd0, starved_inc_q};
+      qfull_q <= qfull_q + {31'd0, qfull_inc_q};
     end
   end
 
