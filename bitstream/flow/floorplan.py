@@ -22,6 +22,7 @@ EBR_ROWS = (22, 46, 70, 82)
 EBR_GROUPS = (4, 13, 22, 31, 40, 49, 58, 69, 78, 87, 96, 105, 114)
 EBR_SITES_PER_ROW = 4 * len(EBR_GROUPS)
 CHIP_MIDDLE_Y = 47
+CHIP_MIDDLE_X = 63
 # DSP sites: three rows; each EBR group's columns hold four multipliers (MULT18_0/1/4/5).
 DSP_ROWS = (10, 34, 58)
 DSP_COLUMNS = tuple(
@@ -30,6 +31,9 @@ DSP_COLUMNS = tuple(
 
 # A PE's cells, in the core alone (`g_pe[3]....`) or inside a board top (`u_core.g_pe[3]....`).
 PE_PREFIX = re.compile(r"(?:^|\.)g_pe\[(\d+)\]\.")
+# The core's block RAMs outside the PEs: the register file's codebook store, which the CCU
+# copies into every PE.
+SHARED_PREFIX = re.compile(r"(?:^|\.)u_regs\.")
 
 
 def ebr_site(row: int, index: int) -> tuple[int, str]:
@@ -49,8 +53,10 @@ def dsp_sites() -> list[tuple[int, int, str]]:
 
 
 def plan(cells: dict[str, dict], reserve_groups: int = 0, cpu_prefix: str = "") -> dict[str, str]:
-    """Cell name -> BEL for the DP16KD and MULT18X18D cells of the PEs; the rest (the CCU's
-    codebook RAM, the SoC's ROM and SRAM) stays free. `reserve_groups` keeps that many EBR
+    """Cell name -> BEL for the DP16KD and MULT18X18D cells of the PEs, and for the core's
+    codebook store: the free site of the PE rows nearest the chip's middle, beside the CCU
+    (left alone, nextpnr put it at a corner, a 5 ns route from the register file). The rest
+    (the SoC's ROM and SRAM) stays free. `reserve_groups` keeps that many EBR
     groups (four sites and the columns around them) at the left of every row free of PEs:
     the SoC's CPU goes there, beside the UART pins. The block RAMs of cells named
     `cpu_prefix...` (the CPU's caches and register file) are pinned to those reserved sites,
@@ -97,6 +103,19 @@ def plan(cells: dict[str, dict], reserve_groups: int = 0, cpu_prefix: str = "") 
             placement[name] = bel
             xs.append(x)
         centres[pe] = (sum(xs) / len(xs), row)
+    taken = set(placement.values())
+    free_sites = [
+        (abs(x - CHIP_MIDDLE_X) + abs(row - CHIP_MIDDLE_Y), bel)
+        for row in rows
+        for x, bel in (ebr_site(row, i) for i in range(first_site, EBR_SITES_PER_ROW))
+        if bel not in taken
+    ]
+    shared = sorted(
+        name for name, cell in cells.items()
+        if cell["type"] == "DP16KD" and SHARED_PREFIX.search(name) and not PE_PREFIX.search(name)
+    )
+    for name, (_, bel) in zip(shared, sorted(free_sites)):
+        placement[name] = bel
     dsp_free = dsp_sites()
     for pe in pes:
         cx, cy = centres[pe]
