@@ -497,7 +497,7 @@ def markdown_report(rep: dict) -> str:
         lines.append(f"- board: {rep['board']['summary']}")
     plan = rep.get("floorplan")
     lines.append(
-        f"- floorplan: {plan['pinned_cells']} PE block RAM and DSP cells pinned (bitstream/flow/floorplan.py)"
+        f"- floorplan: {plan['pinned_cells']} block RAM and DSP cells pinned: the PEs' and the codebook store (bitstream/flow/floorplan.py)"
         if plan
         else "- floorplan: none (the placer chooses every site)"
     )
