@@ -146,6 +146,8 @@ module eie_ccu #(
   wire [MaxLayers*32-1:0] layer_cycles_q;
   reg lc_store;
   reg lc_reset;
+  // The store, registered (see LAYER_CYCLES below).
+  reg lc_store_q;
   // Descriptor of the current layer.
   reg [31:0] in_len_q, in_len_d;
   reg [31:0] out_len_q, out_len_d;
@@ -177,19 +179,16 @@ module eie_ccu #(
                   (columns > MAX_COLUMNS);
   wire ptr_out_of_range = ({2'b00, ptr_base_q} + columns) >= PTR_ENTRIES;
   wire bad_shift = (shift_q > {2'b00, MAX_SHIFT});
-  // Registered: the decision is taken in the second cycle of S_CHECK.
+  // Registered, so no comparator sits in the next-state logic. The descriptor decision is
+  // taken in the second cycle of S_CHECK; NUM_LAYERS is copied at START, a cycle before
+  // S_WAIT_CLEAR can pass to S_PROG; the layer index changes at the end of a layer's
+  // write-back, tens of cycles before S_WB asks again.
   reg too_long_q, ptr_out_of_range_q, bad_shift_q;
+  reg bad_layer_count_q, last_layer_q;
   always @(posedge clk_i) begin
     too_long_q <= too_long;
     ptr_out_of_range_q <= ptr_out_of_range;
     bad_shift_q <= bad_shift;
-  end
-
-  // Program checks, registered (no comparator in the next-state logic): NUM_LAYERS is copied
-  // at START, a cycle before S_WAIT_CLEAR can pass to S_PROG; the layer index changes at the
-  // end of a layer's write-back, tens of cycles before S_WB asks again.
-  reg bad_layer_count_q, last_layer_q;
-  always @(posedge clk_i) begin
     bad_layer_count_q <= (nl_q == 32'd0) || (nl_q > MAX_LAYERS32);
     last_layer_q <= ({28'd0, layer_q} + 32'd1 == nl_q);
   end
@@ -509,6 +508,7 @@ module eie_ccu #(
       cycles_q <= 32'd0;
       stalls_q <= 32'd0;
       lc_q <= 32'd0;
+      lc_store_q <= 1'b0;
       in_len_q <= 32'd0;
       out_len_q <= 32'd0;
       ptr_base_q <= 32'd0;
@@ -545,6 +545,7 @@ module eie_ccu #(
       cycles_q <= cycles_d;
       stalls_q <= stalls_d;
       lc_q <= lc_d;
+      lc_store_q <= lc_store;
       in_len_q <= in_len_d;
       out_len_q <= out_len_d;
       ptr_base_q <= ptr_base_d;
@@ -597,16 +598,8 @@ module eie_ccu #(
   // store is registered first, so the next-state logic that decides it (errors, abort) does
   // not also drive every layer register's enable; the value lands in the cycle of S_FINISH,
   // before DONE or ERROR shows.
-  reg lc_store_q;
   reg [3:0] lc_layer_q;
   reg [31:0] lc_value_q;
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      lc_store_q <= 1'b0;
-    end else begin
-      lc_store_q <= lc_store;
-    end
-  end
   always @(posedge clk_i) begin
     lc_layer_q <= layer_q;
     lc_value_q <= lc_q + 32'd1;
