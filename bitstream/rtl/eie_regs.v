@@ -7,7 +7,7 @@
 // The front end holds a request's address and data until the response, so the decode is
 // done in a first cycle into registers (which register, which window, element, PE, whether
 // it exists in this build), the register page's value is read into a register in the
-// second, and the request is served from those registers in the third.
+// second, the checks are registered in the third, and the request is served in the fourth.
 //
 // Responses (memmap regs.rs): DECERR outside every window and register; SLVERR inside a
 // window past this build's capacity, for a memory-window access while busy, a write to a
@@ -334,8 +334,8 @@ module eie_regs #(
     end
   endgenerate
   wire cb_code0 = (cb_index_q[3:0] == 4'd0);
-  reg cb_we;
-  reg cb_re;
+  wire cb_we;
+  wire cb_re;
   wire [15:0] cb_rdata;
 
   eie_ram_sdp #(
@@ -346,12 +346,13 @@ module eie_regs #(
     .we_i(cb_we),
     .waddr_i(cb_addr),
     .wdata_i(req_wdata_i[15:0]),
-    .re_i(busy_i ? ccu_cb_re_i : cb_re),
-    .raddr_i(busy_i ? ccu_cb_raddr_i : cb_addr),
+    // The CCU reads only while busy and the bus only while idle (stage 3 checks).
+    .re_i(cb_re | ccu_cb_re_i),
+    .raddr_i(cb_re ? cb_addr : ccu_cb_raddr_i),
     .rdata_o(cb_rdata)
   );
 
-  // ================================================================ stages 2 and 3: read, serve
+  // ================================================================ stage 2: read
   wire [31:0] status = ({31'd0, busy_i} << EIE_STATUS_BUSY_BIT) |
                        ({31'd0, done_i} << EIE_STATUS_DONE_BIT) |
                        ({31'd0, error_i} << EIE_STATUS_ERROR_BIT) |
@@ -373,9 +374,9 @@ module eie_regs #(
   wire reg_exists = const_hit | (|rsel);
   wire reg_writable = is_ctrl | is_status | is_num_layers | is_axi_err | rsel[R_DESC];
 
-  // Stage 2 registers: the page's read value and the two checks, so the response logic
-  // below starts from flip-flops (the wide read multiplexer into the response was the 8-PE
-  // core's critical path).
+  // Stage 2 registers: the page's read value and the two checks, so the checks and the
+  // response below start from flip-flops (the wide read multiplexer into the response was
+  // the 8-PE core's critical path).
   reg [31:0] reg_rdata_q;
   reg reg_exists_q, reg_writable_q;
   always @(posedge clk_i) begin
@@ -384,7 +385,93 @@ module eie_regs #(
     reg_writable_q <= reg_writable;
   end
 
-  // Response.
+  // Stage 3: the checks. The response code and what the request may do are registered, so
+  // stage 4 serves the request from flip-flops (the checks and the response logic together
+  // were the core's slowest path in the SoC: the register page sits between the bus and the
+  // CCU, and routes to both).
+  reg [1:0] code;
+  reg immediate;
+  reg page_write, ctrl_abort, cb_write, cb_read, mb_request;
+  always @* begin
+    code = OKAY;
+    immediate = 1'b1;
+    page_write = 1'b0;
+    ctrl_abort = 1'b0;
+    cb_write = 1'b0;
+    cb_read = 1'b0;
+    mb_request = 1'b0;
+    if (in_reg_page) begin
+      if (!reg_exists_q) begin
+        code = DECERR;
+      end else if ((rsel[R_DESC] || rsel[R_LAYER_CYCLES]) && !desc_present) begin
+        code = SLVERR;
+      end else if (req_write_i) begin
+        if (!reg_writable_q) begin
+          // Identity, geometry, counters and LAYER_CYCLES are read-only.
+          code = SLVERR;
+        end else if (is_ctrl && req_wdata_i[EIE_CTRL_START_BIT] && busy_i) begin
+          code = SLVERR;
+        end else begin
+          page_write = 1'b1;
+          ctrl_abort = busy_i;
+        end
+      end
+    end else if (in_cb) begin
+      if (!cb_present || busy_i || (req_write_i && cb_code0 && req_wdata_i[15:0] != 16'd0)) begin
+        code = SLVERR;
+      end else if (req_write_i) begin
+        cb_write = 1'b1;
+      end else begin
+        cb_read = 1'b1;
+        immediate = 1'b0;
+      end
+    end else if (in_cnt) begin
+      if (req_write_i || !cnt_present) begin
+        code = SLVERR;
+      end else begin
+        mb_request = 1'b1;
+        immediate = 1'b0;
+      end
+    end else if (in_act || in_ptr || in_spmat) begin
+      if (busy_i || (in_act && !act_present) || (in_ptr && !ptr_present) ||
+          (in_spmat && !spmat_present)) begin
+        code = SLVERR;
+      end else begin
+        mb_request = 1'b1;
+        immediate = req_write_i;
+      end
+    end else begin
+      code = DECERR;
+    end
+  end
+
+  // Set for one cycle, in the request's stage 3.
+  reg answer_q;  // respond now with code_q (and the register page's value for a read)
+  reg [1:0] code_q;
+  reg page_write_q, ctrl_abort_q, cb_write_q, cb_read_q, mb_request_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      answer_q <= 1'b0;
+      code_q <= OKAY;
+      page_write_q <= 1'b0;
+      ctrl_abort_q <= 1'b0;
+      cb_write_q <= 1'b0;
+      cb_read_q <= 1'b0;
+      mb_request_q <= 1'b0;
+    end else begin
+      answer_q <= go2_q & immediate;
+      code_q <= code;
+      page_write_q <= go2_q & page_write;
+      ctrl_abort_q <= ctrl_abort;
+      cb_write_q <= go2_q & cb_write;
+      cb_read_q <= go2_q & cb_read;
+      mb_request_q <= go2_q & mb_request;
+    end
+  end
+  assign cb_we = cb_write_q;
+  assign cb_re = cb_read_q;
+
+  // ================================================================ stage 4: serve
   reg start_q, start_d;
   reg abort_q, abort_d;
   reg clr_done_q, clr_done_d;
@@ -399,8 +486,6 @@ module eie_regs #(
   reg cb_zero_q, cb_zero_d;
   // Memory bus request.
   reg mb_valid_q, mb_valid_d;
-  reg [1:0] code;
-  reg immediate;
 
   always @* begin
     irq_en_d = irq_en_q;
@@ -419,79 +504,37 @@ module eie_regs #(
     wait_cb_d = wait_cb_q;
     cb_zero_d = cb_zero_q;
     mb_valid_d = 1'b0;
-    cb_we = 1'b0;
-    cb_re = 1'b0;
-    code = OKAY;
-    immediate = 1'b1;
 
-    if (go2_q) begin
-      if (in_reg_page) begin
-        if (!reg_exists_q) begin
-          code = DECERR;
-        end else if ((rsel[R_DESC] || rsel[R_LAYER_CYCLES]) && !desc_present) begin
-          code = SLVERR;
-        end else if (req_write_i) begin
-          if (!reg_writable_q) begin
-            // Identity, geometry, counters and LAYER_CYCLES are read-only.
-            code = SLVERR;
-          end else if (is_ctrl && req_wdata_i[EIE_CTRL_START_BIT] && busy_i) begin
-            code = SLVERR;
-          end else begin
-            if (is_ctrl) begin
-              irq_en_d = req_wdata_i[EIE_CTRL_IRQ_EN_BIT];
-              start_d = req_wdata_i[EIE_CTRL_START_BIT];
-              abort_d = req_wdata_i[EIE_CTRL_ABORT_BIT] & busy_i;
-            end
-            if (is_status) begin
-              clr_done_d = req_wdata_i[EIE_STATUS_DONE_BIT];
-              clr_error_d = req_wdata_i[EIE_STATUS_ERROR_BIT];
-            end
-            if (is_num_layers) begin
-              num_layers_d = req_wdata_i;
-            end
-            if (is_axi_err) begin
-              axi_err_d = 32'd0;
-            end
-            desc_we = rsel[R_DESC];
-          end
-        end
-      end else if (in_cb) begin
-        if (!cb_present || busy_i || (req_write_i && cb_code0 && req_wdata_i[15:0] != 16'd0)) begin
-          code = SLVERR;
-        end else if (req_write_i) begin
-          cb_we = 1'b1;
-        end else begin
-          cb_re = 1'b1;
-          immediate = 1'b0;
-          wait_cb_d = 2'd2;
-          cb_zero_d = cb_code0;
-        end
-      end else if (in_cnt) begin
-        if (req_write_i || !cnt_present) begin
-          code = SLVERR;
-        end else begin
-          mb_valid_d = 1'b1;
-          immediate = 1'b0;
-          wait_mb_d = 1'b1;
-        end
-      end else if (in_act || in_ptr || in_spmat) begin
-        if (busy_i || (in_act && !act_present) || (in_ptr && !ptr_present) ||
-            (in_spmat && !spmat_present)) begin
-          code = SLVERR;
-        end else begin
-          mb_valid_d = 1'b1;
-          immediate = req_write_i;
-          wait_mb_d = ~req_write_i;
-        end
-      end else begin
-        code = DECERR;
+    if (page_write_q) begin
+      if (is_ctrl) begin
+        irq_en_d = req_wdata_i[EIE_CTRL_IRQ_EN_BIT];
+        start_d = req_wdata_i[EIE_CTRL_START_BIT];
+        abort_d = req_wdata_i[EIE_CTRL_ABORT_BIT] & ctrl_abort_q;
       end
-
-      if (immediate) begin
-        resp_valid_d = 1'b1;
-        resp_rdata_d = (req_write_i || code != OKAY) ? 32'd0 : reg_rdata_q;
-        resp_code_d = code;
+      if (is_status) begin
+        clr_done_d = req_wdata_i[EIE_STATUS_DONE_BIT];
+        clr_error_d = req_wdata_i[EIE_STATUS_ERROR_BIT];
       end
+      if (is_num_layers) begin
+        num_layers_d = req_wdata_i;
+      end
+      if (is_axi_err) begin
+        axi_err_d = 32'd0;
+      end
+      desc_we = rsel[R_DESC];
+    end
+    if (cb_read_q) begin
+      wait_cb_d = 2'd2;
+      cb_zero_d = cb_code0;
+    end
+    if (mb_request_q) begin
+      mb_valid_d = 1'b1;
+      wait_mb_d = ~req_write_i;
+    end
+    if (answer_q) begin
+      resp_valid_d = 1'b1;
+      resp_rdata_d = (req_write_i || code_q != OKAY) ? 32'd0 : reg_rdata_q;
+      resp_code_d = code_q;
     end
 
     if (wait_mb_q && mb_rvalid_i) begin
@@ -507,7 +550,8 @@ module eie_regs #(
       end
     end
 
-    if (resp_valid_d && resp_code_d != OKAY) begin
+    // Only an immediate answer carries an error code.
+    if (answer_q && code_q != OKAY) begin
       axi_err_d = {1'b1, (axi_err_q[30:0] == 31'h7fffffff) ? axi_err_q[30:0]
                                                               : axi_err_q[30:0] + 31'd1};
       axi_err_addr_d = req_addr_i;
@@ -551,6 +595,7 @@ module eie_regs #(
       mb_valid_q <= mb_valid_d;
     end
   end
+
 
   // The memory-bus request registers follow the stage-1 decode; they only matter in the
   // cycle mb_valid_q is set.
