@@ -4,8 +4,9 @@
 // j = addr * NumPes + PeIndex) one per cycle and passes the non-zero ones on as (addr, a_j).
 // The tree's nodes add the PE number on the way to the root (eie_lnzd_tree), so it is not
 // stored here.
-// The read data is registered before the zero test (r3), so the route from the block RAM
-// ends in a flip-flop. Reads are issued only when the output FIFO has room for everything in
+// The read data and its zero test are registered together (r3), so the push into the
+// output FIFO starts from one flip-flop instead of a 16-input test (that test into the FIFO's
+// count was the SoC core's slowest path). Reads are issued only when the output FIFO has room for everything in
 // flight (four credits: full rate with the three cycles from read to push).
 module eie_lnzd_leaf #(
   parameter integer ActEntries = 256 // activations per PE per file, power of two >= 2
@@ -35,6 +36,7 @@ module eie_lnzd_leaf #(
   reg r1_valid_q, r2_valid_q, r3_valid_q;
   reg [AW-1:0] r1_addr_q, r2_addr_q, r3_addr_q;
   reg [15:0] r3_data_q;
+  reg r3_nonzero_q;
 
   wire fifo_empty;
   wire fifo_full;
@@ -88,9 +90,10 @@ module eie_lnzd_leaf #(
     r2_addr_q <= r1_addr_q;
     r3_addr_q <= r2_addr_q;
     r3_data_q <= rdata_i;
+    r3_nonzero_q <= (rdata_i != 16'd0);
   end
 
-  wire push = r3_valid_q & (r3_data_q != 16'd0) & ~flush_i;
+  wire push = r3_valid_q & r3_nonzero_q & ~flush_i;
   wire drop = r3_valid_q & ~push;
 
   always @* begin
