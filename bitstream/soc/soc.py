@@ -12,7 +12,7 @@ One description, two targets:
 Usage (through `./x soc sim` / `./x soc ulx3s`, which set up .cache/soc-venv):
 
   soc.py sim   [--out DIR] [--cpu-type T] [--cpu-variant V] [--param NAME=VALUE ...]
-  soc.py ulx3s [--out DIR] [--sys-clk-mhz F] [--eie-clk-mhz F] [--seed N ...] [--param ...]
+  soc.py ulx3s [--out DIR] [--sys-clk-mhz F] [--eie-clk-mhz F] [--seed N ...] [--pnr-opt OPT ...] [--param ...]
 
 The ROM is built with a placeholder image; the firmware goes in afterwards without rebuilding
 the gateware (sim: run_sim.py writes sim_rom.init; ulx3s: rom.py swaps the ROM's block RAM
@@ -486,6 +486,7 @@ def build_ulx3s(args) -> int:
     soc = ulx3s_soc(args)
     # nextpnr's JSON report: utilisation and Fmax of every clock.
     soc.platform.toolchain._pnr_opts += " --report nextpnr_report.json"
+    soc.platform.toolchain._pnr_opts += "".join(f" {opt}" for opt in args.pnr_opts)
     builder = Builder(
         soc,
         output_dir=str(out),
@@ -566,6 +567,7 @@ def ulx3s_report(out: Path, args, attempts: list[dict], seconds: float, rtl: str
         "sys_clk_mhz": args.sys_clk_hz / 1e6,
         "eie_clk_mhz": args.eie_clk_hz / 1e6,
         "attempts": attempts,
+        "pnr_opts": args.pnr_opts,
         "seconds": round(seconds),
         "utilisation": util,
         "clocks": fmax,
@@ -583,7 +585,8 @@ def ulx3s_report(out: Path, args, attempts: list[dict], seconds: float, rtl: str
         f"- RTL: {rtl}",
         f"- clocks: sys {rep['sys_clk_mhz']:g} MHz (CPU, bus, SDRAM, UART), eie {rep['eie_clk_mhz']:g} MHz (EIE core, behind an AXI4-Lite clock-domain crossing)",
         f"- timing met: **{'yes' if rep['timing_met'] else 'no'}**; seeds tried: "
-        + ", ".join(f"{a['seed']} ({'met' if a['met'] else 'failed'}, {a['seconds']} s)" for a in attempts),
+        + ", ".join(f"{a['seed']} ({'met' if a['met'] else 'failed'}, {a['seconds']} s)" for a in attempts)
+        + (f"; extra nextpnr options: `{' '.join(args.pnr_opts)}`" if args.pnr_opts else ""),
         f"- bitstream: `{rep['bitstream']}` (placeholder ROM); `./x soc firmware ulx3s` swaps the firmware in: `.cache/soc/ulx3s/eie-soc.bit`",
         f"- build time: {rep['seconds']} s wall clock (2 cores, shared with other jobs)",
         "",
@@ -647,6 +650,13 @@ def main(argv: list[str]) -> int:
     p.add_argument("--sys-clk-mhz", type=float, help="CPU/bus clock (sim default 40, ulx3s 40)")
     p.add_argument("--eie-clk-mhz", type=float, help="EIE core clock (sim default 40, ulx3s 85)")
     p.add_argument("--seed", type=int, action="append", dest="seeds", help="nextpnr seeds to try in turn (ulx3s)")
+    p.add_argument(
+        "--pnr-opt",
+        action="append",
+        default=[],
+        dest="pnr_opts",
+        help="extra nextpnr-ecp5 option (ulx3s), written --pnr-opt=--placer-heap-timingweight=30",
+    )
     p.add_argument(
         "--rtl-worktree",
         action="store_true",
