@@ -61,7 +61,7 @@ module eie_spmat_read #(
   output wire [3:0]                        entries_o,
   // Sticky ROW_OVERFLOW (until flush) with the column.
   output wire                              err_o,
-  output wire [15:0]                       err_col_o,
+  output wire [ColWidth-1:0]               err_col_o,
   output wire                              idle_o
 );
   localparam integer SW = $clog2(SpmatWords);
@@ -126,7 +126,7 @@ module eie_spmat_read #(
   wire [2:0] wf_count;
   wire [WDW-1:0] wf_head;
   reg err_q, err_d;
-  reg [15:0] err_col_q, err_col_d;
+  reg [ColWidth-1:0] err_col_q, err_col_d;
 
   wire issue = active_q & (credits_q != 3'd0) & ~stop_i & ~flush_i;
 
@@ -252,8 +252,7 @@ module eie_spmat_read #(
     end
     if (overflow && !err_q) begin
       err_d = 1'b1;
-      err_col_d = 16'd0;
-      err_col_d[ColWidth-1:0] = r3_j_q;
+      err_col_d = r3_j_q;
     end
     if (flush_i) begin
       err_d = 1'b0;
@@ -285,7 +284,7 @@ module eie_spmat_read #(
       rb_valid_q <= 1'b0;
       r3_valid_q <= 1'b0;
       err_q <= 1'b0;
-      err_col_q <= 16'd0;
+      err_col_q <= {ColWidth{1'b0}};
     end else begin
       active_q <= active_d;
       credits_q <= credits_d;
