@@ -159,14 +159,17 @@ module eie_pe #(
   );
 
   // ---------------------------------------------------------------- rows of this PE
-  // Rows i < len with i % NumPes == PeIndex (memmap Geometry::rows_of_pe).
-  localparam [31:0] PE_MASK32 = NumPes - 1;
+  // Rows i < len with i % NumPes == PeIndex (memmap Geometry::rows_of_pe), i.e.
+  // (len + NumPes - 1 - PeIndex) / NumPes: one adder. The sum fits, as len <= NumPes *
+  // ActEntries in every layer that starts.
+  localparam [31:0] ROUND_UP32 = NumPes - 1 - PeIndex;
   function [AW:0] rows_of(input [AW+PW:0] len);
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [AW+PW:0] sum;  // only the quotient (the bits from PW up) is kept
+    /* verilator lint_on UNUSEDSIGNAL */
     begin
-      rows_of = len[AW+PW:PW];
-      if ((len & PE_MASK32[AW+PW:0]) > PE_INDEX32[AW+PW:0]) begin
-        rows_of = rows_of + 1'b1;
-      end
+      sum = len + ROUND_UP32[AW+PW:0];
+      rows_of = sum[AW+PW:PW];
     end
   endfunction
 

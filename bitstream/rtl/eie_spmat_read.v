@@ -177,6 +177,14 @@ module eie_spmat_read #(
   end
 
   // ---------------------------------------------------------------- r2a: prefix sums
+  // z + 1 in plain logic: as an adder it would be a carry chain of its own, and each chain
+  // costs the packer some five LUT4s besides its own.
+  function [4:0] plus_one(input [3:0] z);
+    begin
+      plus_one = {&z, z[3] ^ (&z[2:0]), z[2] ^ (&z[1:0]), z[1] ^ z[0], ~z[0]};
+    end
+  endfunction
+
   reg [7:0] useful;
   reg [4:0] inc [0:7];
   reg [31:0] v_all;
@@ -184,7 +192,7 @@ module eie_spmat_read #(
     for (k = 0; k < 8; k = k + 1) begin
       useful[k] = ra_in_col_q[k] && (ra_word_q[8*k +: 4] != 4'd0);
       v_all[4*k +: 4] = ra_word_q[8*k +: 4];
-      inc[k] = ra_in_col_q[k] ? {1'b0, ra_word_q[8*k+4 +: 4]} + 5'd1 : 5'd0;
+      inc[k] = ra_in_col_q[k] ? plus_one(ra_word_q[8*k+4 +: 4]) : 5'd0;
     end
   end
 
