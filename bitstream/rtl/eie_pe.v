@@ -378,7 +378,6 @@ module eie_pe #(
   wire [AW-1:0] wd_base;
   wire [31:0] wd_v;
   wire [7:0] wd_useful;
-  wire [3:0] wd_count;
   wire [15:0] wd_a;
   wire wd_pop;
   wire [3:0] entries;
@@ -425,7 +424,6 @@ module eie_pe #(
     .wd_base_o(wd_base),
     .wd_v_o(wd_v),
     .wd_useful_o(wd_useful),
-    .wd_count_o(wd_count),
     .wd_a_o(wd_a),
     .wd_pop_i(wd_pop),
     .entries_o(entries),
@@ -453,7 +451,6 @@ module eie_pe #(
     .wd_base_i(wd_base),
     .wd_v_i(wd_v),
     .wd_useful_i(wd_useful),
-    .wd_count_i(wd_count),
     .wd_a_i(wd_a),
     .wd_pop_o(wd_pop),
     .e_valid_o(e_valid),

@@ -54,7 +54,6 @@ module eie_spmat_read #(
   output wire [$clog2(ActEntries)-1:0]     wd_base_o,    // m, modulo ActEntries
   output wire [31:0]                       wd_v_o,       // 8 codebook indices
   output wire [7:0]                        wd_useful_o,  // real entries of the column
-  output wire [3:0]                        wd_count_o,   // how many
   output wire [15:0]                       wd_a_o,
   input  wire                              wd_pop_i,
   // Entries of the column (padding included) in the word analysed this cycle.
@@ -95,7 +94,7 @@ module eie_spmat_read #(
   endfunction
 
   localparam integer SUMW = sum_offset(8);
-  localparam integer WDW = SUMW + AW + 32 + 8 + 4 + 16;
+  localparam integer WDW = SUMW + AW + 32 + 8 + 16;
 
   // ---------------------------------------------------------------- column walker (r0)
   reg active_q, active_d;
@@ -240,15 +239,6 @@ module eie_spmat_read #(
   wire unused_base_high = |base_m[RW-1:AW];
   /* verilator lint_on UNUSEDSIGNAL */
 
-  // Real entries of the word, and how many.
-  reg [3:0] useful_count;
-  always @* begin
-    useful_count = 4'd0;
-    for (k = 0; k < 8; k = k + 1) begin
-      useful_count = useful_count + {3'b000, r3_useful_q[k]};
-    end
-  end
-
   always @* begin
     m_d = m_q;
     room_d = room_q;
@@ -386,7 +376,7 @@ module eie_spmat_read #(
     .rst_ni(rst_ni),
     .flush_i(flush_i),
     .push_i(push),
-    .data_i({sums_in, base_m[AW-1:0], r3_v_q, r3_useful_q, useful_count, r3_a_q}),
+    .data_i({sums_in, base_m[AW-1:0], r3_v_q, r3_useful_q, r3_a_q}),
     .pop_i(wd_pop_i),
     .head_o(wf_head),
     .empty_o(wf_empty),
@@ -403,7 +393,7 @@ module eie_spmat_read #(
   assign re_o = issue;
   assign raddr_o = w_q;
   assign wd_valid_o = ~wf_empty;
-  assign {sums_out, wd_base_o, wd_v_o, wd_useful_o, wd_count_o, wd_a_o} = wf_head;
+  assign {sums_out, wd_base_o, wd_v_o, wd_useful_o, wd_a_o} = wf_head;
   assign entries_o = r3_valid_q ? r3_count_q : 4'd0;
   assign err_o = err_q;
   assign err_col_o = err_col_q;
