@@ -62,7 +62,6 @@ module eie_ccu #(
   output wire [$clog2(ActEntries)+$clog2(NumPes):0]  out_len_o,
   output wire [$clog2(PtrEntries)-1:0]               ptr_base_o,
   output wire [5:0]                                  shift_o,
-  output wire [47:0]                                 sat_mask_o,
   output wire                                        relu_o,
   output wire                                        compute_o,
   output wire                                        compute_start_o,
@@ -76,7 +75,8 @@ module eie_ccu #(
   input  wire                                        any_wb_busy_i,
   input  wire                                        err_valid_i,   // lowest PE with an error
   input  wire [7:0]                                  err_pe_i,
-  input  wire [7:0]                                  err_code_i,
+  input  wire                                        err_overflow_i,  // its error: ROW_OVERFLOW,
+  input  wire                                        err_backwards_i, // else PTR_BACKWARDS or _PAST_END
   input  wire [15:0]                                 err_col_i,
   // Root of the LNZD tree: {j, a_j}.
   input  wire                                        root_valid_i,
@@ -156,7 +156,6 @@ module eie_ccu #(
   reg relu_q, relu_d;
   reg bias_q, bias_d;
   reg [15:0] bias_act_q, bias_act_d;
-  reg [47:0] sat_mask_q, sat_mask_d;
   // Control.
   reg flush_q, flush_d;
   reg cnt_clr_q, cnt_clr_d;
@@ -191,16 +190,6 @@ module eie_ccu #(
     bad_shift_q <= bad_shift;
     bad_layer_count_q <= (nl_q == 32'd0) || (nl_q > MAX_LAYERS32);
     last_layer_q <= ({28'd0, layer_q} + 32'd1 == nl_q);
-  end
-
-  // The saturation mask of a shift s: the accumulator bits s+15 .. 47. Each bit is a
-  // comparison with a constant.
-  reg [47:0] mask_c;
-  integer b;
-  always @* begin
-    for (b = 0; b < 48; b = b + 1) begin
-      mask_c[b] = ({1'b0, shift_q[5:0]} + 7'd15 <= b[6:0]);
-    end
   end
 
   // ---------------------------------------------------------------- delays matching the PEs
@@ -300,7 +289,6 @@ module eie_ccu #(
     relu_d = relu_q;
     bias_d = bias_q;
     bias_act_d = bias_act_q;
-    sat_mask_d = sat_mask_q;
     flush_d = 1'b0;
     cnt_clr_d = 1'b0;
     compute_start_d = 1'b0;
@@ -392,7 +380,6 @@ module eie_ccu #(
         endcase
       end
       S_CHECK: begin
-        sat_mask_d = mask_c;
         step_d = 5'd1;
         if (step_q == 5'd0) begin
           state_d = S_CHECK;
@@ -424,7 +411,8 @@ module eie_ccu #(
         end
         if (err_valid_i) begin
           fail_d = 1'b1;
-          code_d = err_code_i;
+          code_d = err_overflow_i ? EIE_ERR_ROW_OVERFLOW :
+                   (err_backwards_i ? EIE_ERR_PTR_BACKWARDS : EIE_ERR_PTR_PAST_END);
           err_layer_d = {4'd0, layer_q};
           err_info_d = {err_pe_i, 8'd0, err_col_i};
           state_d = S_FLUSH;
@@ -516,7 +504,6 @@ module eie_ccu #(
       relu_q <= 1'b0;
       bias_q <= 1'b0;
       bias_act_q <= 16'd0;
-      sat_mask_q <= 48'd0;
       flush_q <= 1'b0;
       cnt_clr_q <= 1'b1;  // the PEs' counters are cleared during reset
       compute_start_q <= 1'b0;
@@ -553,7 +540,6 @@ module eie_ccu #(
       relu_q <= relu_d;
       bias_q <= bias_d;
       bias_act_q <= bias_act_d;
-      sat_mask_q <= sat_mask_d;
       flush_q <= flush_d;
       cnt_clr_q <= cnt_clr_d;
       compute_start_q <= compute_start_d;
@@ -668,7 +654,6 @@ module eie_ccu #(
   assign out_len_o = out_len_q[LENW-1:0];
   assign ptr_base_o = ptr_base_q[PAW-1:0];
   assign shift_o = shift_q[5:0];
-  assign sat_mask_o = sat_mask_q;
   assign relu_o = relu_q;
   assign compute_o = in_compute;
   assign compute_start_o = compute_start_q;

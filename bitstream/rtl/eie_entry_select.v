@@ -22,7 +22,6 @@ module eie_entry_select #(
   input  wire [$clog2(ActEntries)-1:0]   wd_base_i,
   input  wire [31:0]                     wd_v_i,
   input  wire [7:0]                      wd_useful_i,
-  input  wire [3:0]                      wd_count_i,  // set bits of wd_useful_i
   input  wire [15:0]                     wd_a_i,
   output wire                            wd_pop_o,
   // One real entry per cycle to the multiply-accumulate pipeline.
@@ -34,8 +33,7 @@ module eie_entry_select #(
 );
   localparam integer AW = $clog2(ActEntries);
 
-  reg [7:0] mask_q, mask_d;
-  reg [3:0] left_q, left_d;  // set bits of mask_q
+  reg [7:0] mask_q, mask_d;  // entries left
   reg [63:0] sums_q, sums_d;
   reg [AW-1:0] base_q, base_d;
   reg [31:0] v_q, v_d;
@@ -53,20 +51,29 @@ module eie_entry_select #(
     end
   end
 
-  // The next word loads when at most one entry is left (it leaves this cycle).
-  wire load = (left_q <= 4'd1) & wd_valid_i & ~stop_i & ~flush_i;
-  wire emit = (left_q != 4'd0) & ~stop_i & ~flush_i;
+  // The next word loads when at most one entry is left (it leaves this cycle). Read from the
+  // mask: a count of the entries beside it would cost an adder tree in the reader, four
+  // bits of word FIFO and a decrement here.
+  reg seen, at_most_one;
+  always @* begin
+    seen = 1'b0;
+    at_most_one = 1'b1;
+    for (k = 0; k < 8; k = k + 1) begin
+      at_most_one = at_most_one & ~(seen & mask_q[k]);
+      seen = seen | mask_q[k];
+    end
+  end
+  wire load = at_most_one & wd_valid_i & ~stop_i & ~flush_i;
+  wire emit = (mask_q != 8'd0) & ~stop_i & ~flush_i;
 
   always @* begin
     mask_d = mask_q & ~(8'd1 << idx);
-    left_d = (left_q != 4'd0) ? left_q - 4'd1 : 4'd0;
     sums_d = sums_q;
     base_d = base_q;
     v_d = v_q;
     a_d = a_q;
     if (load) begin
       mask_d = wd_useful_i;
-      left_d = wd_count_i;
       sums_d = wd_sums_i;
       base_d = wd_base_i;
       v_d = wd_v_i;
@@ -74,7 +81,6 @@ module eie_entry_select #(
     end
     if (flush_i) begin
       mask_d = 8'd0;
-      left_d = 4'd0;
     end
   end
 
@@ -109,12 +115,10 @@ module eie_entry_select #(
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       mask_q <= 8'd0;
-      left_q <= 4'd0;
       s1_valid_q <= 1'b0;
       e_valid_q <= 1'b0;
     end else begin
       mask_q <= mask_d;
-      left_q <= left_d;
       s1_valid_q <= emit;
       e_valid_q <= s1_valid_q & ~stop_i & ~flush_i;
     end
@@ -139,6 +143,6 @@ module eie_entry_select #(
   assign e_row_o = e_row_q;
   assign e_v_o = e_v_q;
   assign e_a_o = e_a_q;
-  assign idle_o = (left_q == 4'd0) & ~s1_valid_q & ~e_valid_q;
+  assign idle_o = (mask_q == 8'd0) & ~s1_valid_q & ~e_valid_q;
 endmodule
 `default_nettype wire

@@ -37,7 +37,6 @@ module eie_pe #(
   input  wire [$clog2(ActEntries)+$clog2(NumPes):0]    out_len_i,
   input  wire [$clog2(PtrEntries)-1:0]                 ptr_base_i,
   input  wire [5:0]                                    shift_i,
-  input  wire [47:0]                                   sat_mask_i,
   input  wire                                          relu_i,
   input  wire                                          compute_ccu_i,
   input  wire                                          compute_start_ccu_i,
@@ -51,9 +50,12 @@ module eie_pe #(
   // State of the previous cycle: pipeline empty and leaf done; write-back busy.
   output wire                                          idle_o,
   output wire                                          wb_busy_o,
+  // The first error of this PE: ROW_OVERFLOW (err_overflow_o), else PTR_BACKWARDS
+  // (err_backwards_o) or PTR_PAST_END, and its column.
   output wire                                          err_o,
-  output wire [7:0]                                    err_code_o,
-  output wire [15:0]                                   err_col_o,
+  output wire                                          err_overflow_o,
+  output wire                                          err_backwards_o,
+  output wire [(($clog2(PtrEntries) < 16) ? $clog2(PtrEntries) : 16)-1:0] err_col_o,  // JW bits
   // Leaf stream of the LNZD tree: {local address, a_j}.
   output wire                                          lz_valid_o,
   output wire [$clog2(ActEntries)+15:0]                lz_data_o,
@@ -157,14 +159,17 @@ module eie_pe #(
   );
 
   // ---------------------------------------------------------------- rows of this PE
-  // Rows i < len with i % NumPes == PeIndex (memmap Geometry::rows_of_pe).
-  localparam [31:0] PE_MASK32 = NumPes - 1;
+  // Rows i < len with i % NumPes == PeIndex (memmap Geometry::rows_of_pe), i.e.
+  // (len + NumPes - 1 - PeIndex) / NumPes: one adder. The sum fits, as len <= NumPes *
+  // ActEntries in every layer that starts.
+  localparam [31:0] ROUND_UP32 = NumPes - 1 - PeIndex;
   function [AW:0] rows_of(input [AW+PW:0] len);
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [AW+PW:0] sum;  // only the quotient (the bits from PW up) is kept
+    /* verilator lint_on UNUSEDSIGNAL */
     begin
-      rows_of = len[AW+PW:PW];
-      if ((len & PE_MASK32[AW+PW:0]) > PE_INDEX32[AW+PW:0]) begin
-        rows_of = rows_of + 1'b1;
-      end
+      sum = len + ROUND_UP32[AW+PW:0];
+      rows_of = sum[AW+PW:PW];
     end
   endfunction
 
@@ -177,15 +182,14 @@ module eie_pe #(
   wire src_file_q;
   wire [PAW-1:0] ptr_base_q;
   wire [5:0] shift_q;
-  wire [47:0] sat_mask_q;
   wire relu_q;
   eie_dup_reg #(
-    .Width(2 * (AW + PW + 1) + PAW + 56)
+    .Width(2 * (AW + PW + 1) + PAW + 8)
   ) u_layer (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
-    .d_i({in_len_i, out_len_i, src_file_i, ptr_base_i, shift_i, sat_mask_i, relu_i}),
-    .q_o({in_len_q, out_len_q, src_file_q, ptr_base_q, shift_q, sat_mask_q, relu_q})
+    .d_i({in_len_i, out_len_i, src_file_i, ptr_base_i, shift_i, relu_i}),
+    .q_o({in_len_q, out_len_q, src_file_q, ptr_base_q, shift_q, relu_q})
   );
   reg [AW:0] in_rows_q;
   reg [AW:0] out_rows_q;
@@ -312,8 +316,8 @@ module eie_pe #(
   wire [2:0] col_lo;
   wire [2:0] col_hi;
   wire col_pop;
-  wire [7:0] ptr_err_code;
-  wire [15:0] ptr_err_col;
+  wire ptr_err_backwards;
+  wire [JW-1:0] ptr_err_col;
   wire ptr_idle;
 
   // A pointer written over the bus saturates at the largest value the RAM holds, which is
@@ -360,7 +364,7 @@ module eie_pe #(
     .col_hi_o(col_hi),
     .col_pop_i(col_pop),
     .err_o(ptr_err),
-    .err_code_o(ptr_err_code),
+    .err_backwards_o(ptr_err_backwards),
     .err_col_o(ptr_err_col),
     .idle_o(ptr_idle)
   );
@@ -374,11 +378,10 @@ module eie_pe #(
   wire [AW-1:0] wd_base;
   wire [31:0] wd_v;
   wire [7:0] wd_useful;
-  wire [3:0] wd_count;
   wire [15:0] wd_a;
   wire wd_pop;
   wire [3:0] entries;
-  wire [15:0] spm_err_col;
+  wire [JW-1:0] spm_err_col;
   wire spm_idle;
 
   eie_ram_sdp #(
@@ -421,7 +424,6 @@ module eie_pe #(
     .wd_base_o(wd_base),
     .wd_v_o(wd_v),
     .wd_useful_o(wd_useful),
-    .wd_count_o(wd_count),
     .wd_a_o(wd_a),
     .wd_pop_i(wd_pop),
     .entries_o(entries),
@@ -449,7 +451,6 @@ module eie_pe #(
     .wd_base_i(wd_base),
     .wd_v_i(wd_v),
     .wd_useful_i(wd_useful),
-    .wd_count_i(wd_count),
     .wd_a_i(wd_a),
     .wd_pop_o(wd_pop),
     .e_valid_o(e_valid),
@@ -520,7 +521,6 @@ module eie_pe #(
     .start_i(wb_start_i),
     .rows_i(out_rows_q),
     .shift_i(shift_q),
-    .sat_mask_i(sat_mask_q),
     .relu_i(relu_q),
     .acc_re_o(wb_re),
     .acc_raddr_o(wb_raddr),
@@ -650,7 +650,8 @@ module eie_pe #(
   assign wb_busy_o = wb_busy_q;
   // The sparse-matrix reader's column is older than the pointer unit's.
   assign err_o = stop;
-  assign err_code_o = spm_err ? EIE_ERR_ROW_OVERFLOW : ptr_err_code;
+  assign err_overflow_o = spm_err;
+  assign err_backwards_o = ptr_err_backwards;
   assign err_col_o = spm_err ? spm_err_col : ptr_err_col;
   assign mb_rvalid_o = rvalid_q;
   assign mb_rdata_o = rdata_q;

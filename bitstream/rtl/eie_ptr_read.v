@@ -12,8 +12,8 @@
 // port A, the odd bank the upper half through port B.
 //
 // The column index j arrives and travels in ColWidth bits (eie_pe: min(log2(PtrEntries), 16),
-// enough for every broadcast j since the CCU checked ptr_base + columns < PtrEntries); the
-// error column is j zero-extended.
+// enough for every broadcast j since the CCU checked ptr_base + columns < PtrEntries), the
+// error column included.
 module eie_ptr_read #(
   parameter integer PtrEntries = 1024, // pointers per PE, power of two >= 4
   parameter integer SpmatWords = 1024, // sparse-matrix words per PE, power of two >= 2
@@ -45,17 +45,13 @@ module eie_ptr_read #(
   output wire [2:0]                     col_lo_o,
   output wire [2:0]                     col_hi_o,
   input  wire                           col_pop_i,
-  // Sticky error (until flush): PTR_BACKWARDS or PTR_PAST_END, with the column.
+  // Sticky error (until flush): PTR_BACKWARDS (err_backwards_o) or PTR_PAST_END, with the
+  // column.
   output wire                           err_o,
-  output wire [7:0]                     err_code_o,
-  output wire [15:0]                    err_col_o,
+  output wire                           err_backwards_o,
+  output wire [ColWidth-1:0]            err_col_o,
   output wire                           idle_o
 );
-  // The generated header defines the whole register map; this module uses a part of it.
-  /* verilator lint_off UNUSEDPARAM */
-  `include "eie_regs.vh"
-  /* verilator lint_on UNUSEDPARAM */
-
   localparam integer PAW = $clog2(PtrEntries);
   localparam integer JW = ColWidth;
   localparam integer SW = $clog2(SpmatWords);
@@ -94,8 +90,8 @@ module eie_ptr_read #(
   reg [JW-1:0] s1_j_q, s2_j_q, s3_j_q, s4_j_q;
   reg [PVW-1:0] s4_ptr_a_q, s4_ptr_b_q;
   reg err_q, err_d;
-  reg [7:0] err_code_q, err_code_d;
-  reg [15:0] err_col_q, err_col_d;
+  reg err_backwards_q, err_backwards_d;
+  reg [JW-1:0] err_col_q, err_col_d;
 
   // Credits: one per column FIFO slot, taken when a queue entry is popped, given back when
   // the column leaves the FIFO or is dropped (empty or bad) in stage 4.
@@ -144,13 +140,12 @@ module eie_ptr_read #(
 
   always @* begin
     err_d = err_q;
-    err_code_d = err_code_q;
+    err_backwards_d = err_backwards_q;
     err_col_d = err_col_q;
     if (bad && !err_q) begin
       err_d = 1'b1;
-      err_code_d = backwards ? EIE_ERR_PTR_BACKWARDS : EIE_ERR_PTR_PAST_END;
-      err_col_d = 16'd0;
-      err_col_d[JW-1:0] = s4_j_q;
+      err_backwards_d = backwards;
+      err_col_d = s4_j_q;
     end
     if (flush_i) begin
       err_d = 1'b0;
@@ -165,8 +160,8 @@ module eie_ptr_read #(
       s3_valid_q <= 1'b0;
       s4_valid_q <= 1'b0;
       err_q <= 1'b0;
-      err_code_q <= 8'd0;
-      err_col_q <= 16'd0;
+      err_backwards_q <= 1'b0;
+      err_col_q <= {JW{1'b0}};
     end else begin
       credits_q <= credits_d;
       s1_valid_q <= pop;
@@ -174,7 +169,7 @@ module eie_ptr_read #(
       s3_valid_q <= s2_valid_q & ~flush_i;
       s4_valid_q <= s3_valid_q & ~flush_i;
       err_q <= err_d;
-      err_code_q <= err_code_d;
+      err_backwards_q <= err_backwards_d;
       err_col_q <= err_col_d;
     end
   end
@@ -222,7 +217,7 @@ module eie_ptr_read #(
   assign col_valid_o = ~col_empty;
   assign {col_a_o, col_j_o, col_w_first_o, col_w_last_o, col_lo_o, col_hi_o} = col_head;
   assign err_o = err_q;
-  assign err_code_o = err_code_q;
+  assign err_backwards_o = err_backwards_q;
   assign err_col_o = err_col_q;
   assign idle_o = ~s1_valid_q & ~s2_valid_q & ~s3_valid_q & ~s4_valid_q & col_empty;
 endmodule

@@ -1,7 +1,11 @@
 `default_nettype none
 // Pipelined leading-one select over many inputs: the valid input with the lowest index wins
-// and its payload goes on. Groups of up to 8 per level, one register level each, as
-// eie_reduce_or. The output describes the inputs as they were Levels cycles earlier.
+// and its payload goes on, with its index. Groups of up to 8 per level, one register level
+// each, as eie_reduce_or. The output describes the inputs as they were Levels cycles earlier.
+//
+// The index is not carried from the inputs as a constant: each node inserts its winner's
+// child number (index_bits(l) bits at level l) above those of the levels below, as the nodes
+// of the LNZD tree do, so the node registers hold only bits that can vary.
 module eie_reduce_first #(
   parameter integer Inputs = 4, // 1..512
   parameter integer Width = 32, // payload bits, >= 1
@@ -12,11 +16,37 @@ module eie_reduce_first #(
   input  wire [Inputs-1:0]       valid_i,
   input  wire [Inputs*Width-1:0] data_i,
   output wire                    valid_o,
-  output wire [Width-1:0]        data_o
+  output wire [Width+$clog2(Inputs)-1:0] data_o  // {index of the winning input, its payload}
 );
   `include "eie_tree_levels.vh"
 
+  // Child-number bits a node of level l inserts: the level's groups hold up to 8 children.
+  function integer index_bits(input integer n, input integer l);
+    integer c;
+    begin
+      c = level_size(n, l - 1);
+      index_bits = $clog2((c < 8) ? c : 8);
+    end
+  endfunction
+
+  // Index bits gathered below level l.
+  function integer index_offset(input integer n, input integer l);
+    integer i;
+    integer o;
+    begin
+      o = 0;
+      for (i = 1; i < l; i = i + 1) begin
+        o = o + index_bits(n, i);
+      end
+      index_offset = o;
+    end
+  endfunction
+
   localparam integer TOTAL = level_offset(Inputs, Levels + 1);
+  // Every node's element in one width: {index bits, payload}, with zeros above the index
+  // bits a level has gathered so far (constants, removed by synthesis). The levels gather
+  // $clog2(Inputs) bits: 3 per level below the top, $clog2 of the top node's children.
+  localparam integer OW = Width + $clog2(Inputs);
 
   generate
     if (Inputs < 1 || Inputs > 512 || Width < 1 || Levels < 1 ||
@@ -30,31 +60,46 @@ module eie_reduce_first #(
   endgenerate
 
   wire [TOTAL-1:0] nvalid;
-  wire [TOTAL*Width-1:0] ndata;
+  wire [TOTAL*OW-1:0] ndata;
   assign nvalid[Inputs-1:0] = valid_i;
-  assign ndata[Inputs*Width-1:0] = data_i;
 
-  genvar l, m;
+  genvar i, l, m;
   generate
+    for (i = 0; i < Inputs; i = i + 1) begin : g_input
+      if (OW > Width) begin : g_pad
+        assign ndata[i*OW +: OW] = {{(OW - Width){1'b0}}, data_i[i*Width +: Width]};
+      end else begin : g_same
+        assign ndata[i*OW +: OW] = data_i[i*Width +: Width];
+      end
+    end
     for (l = 1; l <= Levels; l = l + 1) begin : g_level
       localparam integer COFF = level_offset(Inputs, l - 1);
       localparam integer CHILDREN = level_size(Inputs, l - 1);
       localparam integer OFF = level_offset(Inputs, l);
+      // The child number goes above the payload and the index bits of the levels below.
+      localparam integer IPOS = Width + index_offset(Inputs, l);
+      localparam integer IB = index_bits(Inputs, l);
       for (m = 0; m < level_size(Inputs, l); m = m + 1) begin : g_node
         localparam integer FIRST = COFF + 8 * m;
         localparam integer COUNT = (CHILDREN - 8 * m >= 8) ? 8 : CHILDREN - 8 * m;
         reg valid_d, valid_q;
-        reg [Width-1:0] data_d;
-        reg [Width-1:0] data_q;
-        integer c;
+        reg [2:0] child;
+        reg [OW-1:0] data_d;
+        reg [OW-1:0] data_q;
+        integer c, b;
         always @* begin
           valid_d = 1'b0;
-          data_d = ndata[FIRST*Width +: Width];
+          child = 3'd0;
+          data_d = ndata[FIRST*OW +: OW];
           for (c = COUNT - 1; c >= 0; c = c - 1) begin
             if (nvalid[FIRST + c]) begin
               valid_d = 1'b1;
-              data_d = ndata[(FIRST + c)*Width +: Width];
+              child = c[2:0];
+              data_d = ndata[(FIRST + c)*OW +: OW];
             end
+          end
+          for (b = 0; b < IB; b = b + 1) begin
+            data_d[IPOS + b] = child[b];
           end
         end
         always @(posedge clk_i or negedge rst_ni) begin
@@ -68,12 +113,12 @@ module eie_reduce_first #(
           data_q <= data_d;
         end
         assign nvalid[OFF + m] = valid_q;
-        assign ndata[(OFF + m)*Width +: Width] = data_q;
+        assign ndata[(OFF + m)*OW +: OW] = data_q;
       end
     end
   endgenerate
 
   assign valid_o = nvalid[TOTAL - 1];
-  assign data_o = ndata[(TOTAL - 1)*Width +: Width];
+  assign data_o = ndata[(TOTAL - 1)*OW +: OW];
 endmodule
 `default_nettype wire

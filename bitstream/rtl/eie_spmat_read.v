@@ -54,14 +54,13 @@ module eie_spmat_read #(
   output wire [$clog2(ActEntries)-1:0]     wd_base_o,    // m, modulo ActEntries
   output wire [31:0]                       wd_v_o,       // 8 codebook indices
   output wire [7:0]                        wd_useful_o,  // real entries of the column
-  output wire [3:0]                        wd_count_o,   // how many
   output wire [15:0]                       wd_a_o,
   input  wire                              wd_pop_i,
   // Entries of the column (padding included) in the word analysed this cycle.
   output wire [3:0]                        entries_o,
   // Sticky ROW_OVERFLOW (until flush) with the column.
   output wire                              err_o,
-  output wire [15:0]                       err_col_o,
+  output wire [ColWidth-1:0]               err_col_o,
   output wire                              idle_o
 );
   localparam integer SW = $clog2(SpmatWords);
@@ -95,7 +94,7 @@ module eie_spmat_read #(
   endfunction
 
   localparam integer SUMW = sum_offset(8);
-  localparam integer WDW = SUMW + AW + 32 + 8 + 4 + 16;
+  localparam integer WDW = SUMW + AW + 32 + 8 + 16;
 
   // ---------------------------------------------------------------- column walker (r0)
   reg active_q, active_d;
@@ -126,7 +125,7 @@ module eie_spmat_read #(
   wire [2:0] wf_count;
   wire [WDW-1:0] wf_head;
   reg err_q, err_d;
-  reg [15:0] err_col_q, err_col_d;
+  reg [ColWidth-1:0] err_col_q, err_col_d;
 
   wire issue = active_q & (credits_q != 3'd0) & ~stop_i & ~flush_i;
 
@@ -177,6 +176,14 @@ module eie_spmat_read #(
   end
 
   // ---------------------------------------------------------------- r2a: prefix sums
+  // z + 1 in plain logic: as an adder it would be a carry chain of its own, and each chain
+  // costs the packer some five LUT4s besides its own.
+  function [4:0] plus_one(input [3:0] z);
+    begin
+      plus_one = {&z, z[3] ^ (&z[2:0]), z[2] ^ (&z[1:0]), z[1] ^ z[0], ~z[0]};
+    end
+  endfunction
+
   reg [7:0] useful;
   reg [4:0] inc [0:7];
   reg [31:0] v_all;
@@ -184,7 +191,7 @@ module eie_spmat_read #(
     for (k = 0; k < 8; k = k + 1) begin
       useful[k] = ra_in_col_q[k] && (ra_word_q[8*k +: 4] != 4'd0);
       v_all[4*k +: 4] = ra_word_q[8*k +: 4];
-      inc[k] = ra_in_col_q[k] ? {1'b0, ra_word_q[8*k+4 +: 4]} + 5'd1 : 5'd0;
+      inc[k] = ra_in_col_q[k] ? plus_one(ra_word_q[8*k+4 +: 4]) : 5'd0;
     end
   end
 
@@ -232,15 +239,6 @@ module eie_spmat_read #(
   wire unused_base_high = |base_m[RW-1:AW];
   /* verilator lint_on UNUSEDSIGNAL */
 
-  // Real entries of the word, and how many.
-  reg [3:0] useful_count;
-  always @* begin
-    useful_count = 4'd0;
-    for (k = 0; k < 8; k = k + 1) begin
-      useful_count = useful_count + {3'b000, r3_useful_q[k]};
-    end
-  end
-
   always @* begin
     m_d = m_q;
     room_d = room_q;
@@ -252,8 +250,7 @@ module eie_spmat_read #(
     end
     if (overflow && !err_q) begin
       err_d = 1'b1;
-      err_col_d = 16'd0;
-      err_col_d[ColWidth-1:0] = r3_j_q;
+      err_col_d = r3_j_q;
     end
     if (flush_i) begin
       err_d = 1'b0;
@@ -285,7 +282,7 @@ module eie_spmat_read #(
       rb_valid_q <= 1'b0;
       r3_valid_q <= 1'b0;
       err_q <= 1'b0;
-      err_col_q <= 16'd0;
+      err_col_q <= {ColWidth{1'b0}};
     end else begin
       active_q <= active_d;
       credits_q <= credits_d;
@@ -379,7 +376,7 @@ module eie_spmat_read #(
     .rst_ni(rst_ni),
     .flush_i(flush_i),
     .push_i(push),
-    .data_i({sums_in, base_m[AW-1:0], r3_v_q, r3_useful_q, useful_count, r3_a_q}),
+    .data_i({sums_in, base_m[AW-1:0], r3_v_q, r3_useful_q, r3_a_q}),
     .pop_i(wd_pop_i),
     .head_o(wf_head),
     .empty_o(wf_empty),
@@ -396,7 +393,7 @@ module eie_spmat_read #(
   assign re_o = issue;
   assign raddr_o = w_q;
   assign wd_valid_o = ~wf_empty;
-  assign {sums_out, wd_base_o, wd_v_o, wd_useful_o, wd_count_o, wd_a_o} = wf_head;
+  assign {sums_out, wd_base_o, wd_v_o, wd_useful_o, wd_a_o} = wf_head;
   assign entries_o = r3_valid_q ? r3_count_q : 4'd0;
   assign err_o = err_q;
   assign err_col_o = err_col_q;

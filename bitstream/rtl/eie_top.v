@@ -36,6 +36,10 @@ module eie_top #(
   localparam integer PAW = $clog2(PtrEntries);
   localparam integer LW = $clog2(MaxLayers);
   localparam integer LENW = AW + PW + 1;
+  // Column index bits of a PE error (eie_pe JW): every broadcast j < PtrEntries.
+  localparam integer JW = (PAW < 16) ? PAW : 16;
+  // A PE error for the reduction: {ROW_OVERFLOW, PTR_BACKWARDS, column}.
+  localparam integer EW = JW + 2;
   // Register levels of the reductions over the PEs (groups of 8 per level).
   localparam integer RL = (NumPes <= 8) ? 1 : ((NumPes <= 64) ? 2 : 3);
   // Register levels between the CCU's broadcast register and the PEs' queues (eie_pe u_bcast).
@@ -187,7 +191,6 @@ module eie_top #(
   wire [LENW-1:0] out_len;
   wire [PAW-1:0] ptr_base;
   wire [5:0] shift;
-  wire [47:0] sat_mask;
   wire relu;
   wire compute;
   wire compute_start;
@@ -199,8 +202,9 @@ module eie_top #(
   wire [NumPes-1:0] pe_idle;
   wire [NumPes-1:0] pe_wb_busy;
   wire [NumPes-1:0] pe_err;
-  wire [NumPes*8-1:0] pe_err_code;
-  wire [NumPes*16-1:0] pe_err_col;
+  wire [NumPes-1:0] pe_err_overflow;
+  wire [NumPes-1:0] pe_err_backwards;
+  wire [NumPes*JW-1:0] pe_err_col;
   wire [NumPes-1:0] leaf_valid;
   wire [NumPes*(AW+16)-1:0] leaf_data;
   wire [NumPes-1:0] leaf_ready;
@@ -208,7 +212,9 @@ module eie_top #(
   wire any_busy;
   wire any_wb_busy;
   wire err_valid;
-  wire [31:0] err_first;
+  wire [PW+EW-1:0] err_first;  // {PE, error}
+  wire [7:0] err_pe;
+  wire [15:0] err_col;
   wire root_valid;
   wire [31:0] root_data;
   wire root_ready;
@@ -258,7 +264,6 @@ module eie_top #(
     .out_len_o(out_len),
     .ptr_base_o(ptr_base),
     .shift_o(shift),
-    .sat_mask_o(sat_mask),
     .relu_o(relu),
     .compute_o(compute),
     .compute_start_o(compute_start),
@@ -270,9 +275,10 @@ module eie_top #(
     .any_busy_i(any_busy),
     .any_wb_busy_i(any_wb_busy),
     .err_valid_i(err_valid),
-    .err_pe_i(err_first[31:24]),
-    .err_code_i(err_first[23:16]),
-    .err_col_i(err_first[15:0]),
+    .err_pe_i(err_pe),
+    .err_overflow_i(err_first[EW-1]),
+    .err_backwards_i(err_first[EW-2]),
+    .err_col_i(err_col),
     .root_valid_i(root_valid),
     .root_data_i(root_data),
     .root_ready_o(root_ready),
@@ -324,7 +330,6 @@ module eie_top #(
         .out_len_i(out_len),
         .ptr_base_i(ptr_base),
         .shift_i(shift),
-        .sat_mask_i(sat_mask),
         .relu_i(relu),
         .compute_ccu_i(compute),
         .compute_start_ccu_i(compute_start),
@@ -336,8 +341,9 @@ module eie_top #(
         .idle_o(pe_idle[k]),
         .wb_busy_o(pe_wb_busy[k]),
         .err_o(pe_err[k]),
-        .err_code_o(pe_err_code[k*8 +: 8]),
-        .err_col_o(pe_err_col[k*16 +: 16]),
+        .err_overflow_o(pe_err_overflow[k]),
+        .err_backwards_o(pe_err_backwards[k]),
+        .err_col_o(pe_err_col[k*JW +: JW]),
         .lz_valid_o(leaf_valid[k]),
         .lz_data_o(leaf_data[k*(AW+16) +: AW+16]),
         .lz_ready_i(leaf_ready[k]),
@@ -356,14 +362,14 @@ module eie_top #(
   // ---------------------------------------------------------------- reductions over the PEs
   // Pipelined (eie_reduce_*), RL register levels, so no path crosses the array in one cycle.
   wire [NumPes*2-1:0] pe_busy_flags;
-  wire [NumPes*32-1:0] pe_err_info;
+  wire [NumPes*EW-1:0] pe_err_info;
   wire [NumPes*33-1:0] pe_read;
   genvar r;
   generate
     for (r = 0; r < NumPes; r = r + 1) begin : g_flags
-      localparam [7:0] PE_INDEX = r;
       assign pe_busy_flags[r*2 +: 2] = {pe_wb_busy[r], ~pe_idle[r]};
-      assign pe_err_info[r*32 +: 32] = {PE_INDEX, pe_err_code[r*8 +: 8], pe_err_col[r*16 +: 16]};
+      assign pe_err_info[r*EW +: EW] = {pe_err_overflow[r], pe_err_backwards[r],
+                                        pe_err_col[r*JW +: JW]};
       // Only the addressed PE answers a bus read; the others give zero.
       assign pe_read[r*33 +: 33] = {pe_rvalid[r], pe_rdata[r*32 +: 32]};
     end
@@ -391,7 +397,7 @@ module eie_top #(
 
   eie_reduce_first #(
     .Inputs(NumPes),
-    .Width(32),
+    .Width(EW),
     .Levels(RL)
   ) u_red_err (
     .clk_i(clk_i),
@@ -401,6 +407,21 @@ module eie_top #(
     .valid_o(err_valid),
     .data_o(err_first)
   );
+  // The PE number and the column, zero-extended for ERROR_INFO.
+  generate
+    if (PW == 0) begin : g_err_pe_none
+      assign err_pe = 8'd0;
+    end else if (PW < 8) begin : g_err_pe_narrow
+      assign err_pe = {{(8 - PW){1'b0}}, err_first[EW +: PW]};
+    end else begin : g_err_pe_full
+      assign err_pe = err_first[EW +: 8];
+    end
+    if (JW < 16) begin : g_err_col_narrow
+      assign err_col = {{(16 - JW){1'b0}}, err_first[JW-1:0]};
+    end else begin : g_err_col_full
+      assign err_col = err_first[15:0];
+    end
+  endgenerate
 
   wire [32:0] read_any;
   eie_reduce_or #(

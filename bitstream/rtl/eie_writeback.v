@@ -12,7 +12,6 @@ module eie_writeback #(
   input  wire                          start_i,
   input  wire [$clog2(ActEntries):0]   rows_i,
   input  wire [5:0]                    shift_i,
-  input  wire [47:0]                   sat_mask_i,
   input  wire                          relu_i,
   // Accumulator memory: read (latency 2) and the zeroing write.
   output wire                          acc_re_o,
@@ -84,7 +83,6 @@ module eie_writeback #(
     .rst_ni(rst_ni),
     .flush_i(flush_i),
     .shift_i(shift_i),
-    .sat_mask_i(sat_mask_i),
     .relu_i(relu_i),
     .valid_i(r2_valid_q),
     .acc_i(acc_rdata_i),
