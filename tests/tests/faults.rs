@@ -71,6 +71,13 @@ fn assert_error(sim: &mut Sim, code: ErrorCode, what: &str) {
     assert_eq!(found, code, "{what}: STATUS {status:#x}");
 }
 
+/// As `assert_error`, for an error a PE found: ERROR_INFO names that PE (bits 31..24).
+fn assert_pe_error(sim: &mut Sim, code: ErrorCode, pe: u32, what: &str) {
+    assert_error(sim, code, what);
+    let info = sim.read32(regs::ERROR_INFO).unwrap();
+    assert_eq!(info >> 24, pe, "{what}: ERROR_INFO {info:#x}");
+}
+
 /// A named corruption of a valid program and the error code it must end in.
 type Corruption<'a> = (&'a str, ErrorCode, &'a dyn Fn(&mut Sim));
 
@@ -87,7 +94,7 @@ fn assert_recovers(sim: &mut Sim) {
 #[test]
 fn bad_descriptors_end_in_error_codes() {
     let mut sim = sim();
-    let cases: [Corruption; 6] = [
+    let cases: [Corruption; 5] = [
         ("no layers", ErrorCode::BadLayerCount, &|s| {
             poke(s, regs::NUM_LAYERS, 0)
         }),
@@ -127,9 +134,6 @@ fn bad_descriptors_end_in_error_codes() {
         ("shift past the accumulator", ErrorCode::BadShift, &|s| {
             poke(s, regs::layer_reg(0, regs::LAYER_CFG), 48)
         }),
-        ("pointer running backwards", ErrorCode::PtrBackwards, &|s| {
-            poke(s, regs::ptr_addr(&G, 2, 3), 5);
-        }),
     ];
     for (what, code, corrupt) in cases {
         program(&mut sim, 8);
@@ -140,15 +144,26 @@ fn bad_descriptors_end_in_error_codes() {
 }
 
 #[test]
-fn pointers_past_the_matrix_and_rows_past_the_layer_are_caught() {
+fn pe_errors_are_caught_and_name_the_pe() {
     let mut sim = sim();
+    program(&mut sim, 8);
+    poke(&mut sim, regs::ptr_addr(&G, 2, 3), 5);
+    assert_pe_error(
+        &mut sim,
+        ErrorCode::PtrBackwards,
+        2,
+        "pointer running backwards",
+    );
+    assert_recovers(&mut sim);
+
     program(&mut sim, 8);
     for p in 1..=8 {
         poke(&mut sim, regs::ptr_addr(&G, 1, p), G.spmat_entries() + 8);
     }
-    assert_error(
+    assert_pe_error(
         &mut sim,
         ErrorCode::PtrPastEnd,
+        1,
         "pointer past the sparse matrix",
     );
     assert_recovers(&mut sim);
@@ -160,9 +175,10 @@ fn pointers_past_the_matrix_and_rows_past_the_layer_are_caught() {
     }
     poke(&mut sim, regs::spmat_addr(&G, 3, 0), 0xF1F1_F1F1);
     poke(&mut sim, regs::spmat_addr(&G, 3, 0) + 4, 0xF1F1_F1F1);
-    assert_error(
+    assert_pe_error(
         &mut sim,
         ErrorCode::RowOverflow,
+        3,
         "relative indices past the layer's rows",
     );
     assert_recovers(&mut sim);
