@@ -4,7 +4,7 @@
 // each, as eie_reduce_or. The output describes the inputs as they were Levels cycles earlier.
 //
 // The index is not carried from the inputs as a constant: each node inserts its winner's
-// child number (index_bits(l) bits at level l) above those of the levels below, as the nodes
+// child number (3 bits, or fewer at the top) above those of the levels below, as the nodes
 // of the LNZD tree do, so the node registers hold only bits that can vary.
 module eie_reduce_first #(
   parameter integer Inputs = 4, // 1..512
@@ -20,25 +20,11 @@ module eie_reduce_first #(
 );
   `include "eie_tree_levels.vh"
 
-  // Child-number bits a node of level l inserts: the level's groups hold up to 8 children.
-  function integer index_bits(input integer n, input integer l);
-    integer c;
-    begin
-      c = level_size(n, l - 1);
-      index_bits = $clog2((c < 8) ? c : 8);
-    end
-  endfunction
-
-  // Index bits gathered below level l.
+  // Index bits gathered by the levels below level l: a node there covers
+  // Inputs / level_size(l - 1) inputs (as the LNZD tree's level_index_bits).
   function integer index_offset(input integer n, input integer l);
-    integer i;
-    integer o;
     begin
-      o = 0;
-      for (i = 1; i < l; i = i + 1) begin
-        o = o + index_bits(n, i);
-      end
-      index_offset = o;
+      index_offset = $clog2(n) - $clog2(level_size(n, l - 1));
     end
   endfunction
 
@@ -78,7 +64,7 @@ module eie_reduce_first #(
       localparam integer OFF = level_offset(Inputs, l);
       // The child number goes above the payload and the index bits of the levels below.
       localparam integer IPOS = Width + index_offset(Inputs, l);
-      localparam integer IB = index_bits(Inputs, l);
+      localparam integer IB = index_offset(Inputs, l + 1) - index_offset(Inputs, l);
       for (m = 0; m < level_size(Inputs, l); m = m + 1) begin : g_node
         localparam integer FIRST = COFF + 8 * m;
         localparam integer COUNT = (CHILDREN - 8 * m >= 8) ? 8 : CHILDREN - 8 * m;

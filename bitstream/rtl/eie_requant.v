@@ -43,7 +43,8 @@ module eie_requant #(
   wire [63:0] x_ext = {{15{acc0_q[47]}}, acc0_q, 1'b0};
   wire [23:0] acc_diff = acc0_q[46:23] ^ {24{acc0_q[47]}};
   wire [2:0] byte_diff = {|acc_diff[23:16], |acc_diff[15:8], |acc_diff[7:0]};
-  reg high_d;
+  // The bytes of acc_diff at and above byte c (none from c = 3 up).
+  wire high_d = |(byte_diff >> shift_i[5:3]);
   always @* begin
     case (shift_i[5:3])
       3'd0:    y_d = x_ext[23:0];
@@ -52,14 +53,6 @@ module eie_requant #(
       3'd3:    y_d = x_ext[47:24];
       3'd4:    y_d = x_ext[55:32];
       default: y_d = x_ext[63:40];
-    endcase
-  end
-  always @* begin
-    case (shift_i[5:3])
-      3'd0:    high_d = |byte_diff;
-      3'd1:    high_d = |byte_diff[2:1];
-      3'd2:    high_d = byte_diff[2];
-      default: high_d = 1'b0;
     endcase
   end
 
