@@ -52,15 +52,19 @@ def dsp_sites() -> list[tuple[int, int, str]]:
     ]
 
 
-def plan(cells: dict[str, dict], reserve_groups: int = 0, cpu_prefix: str = "") -> dict[str, str]:
+def plan(cells: dict[str, dict], reserve_groups: int = 0, soc_order: tuple[str, ...] = ()) -> dict[str, str]:
     """Cell name -> BEL for the DP16KD and MULT18X18D cells of the PEs, and for the core's
     codebook store: the free site of the PE rows nearest the chip's middle, beside the CCU
-    (left alone, nextpnr put it at a corner, a 5 ns route from the register file). The rest
-    (the SoC's ROM and SRAM) stays free. `reserve_groups` keeps that many EBR
-    groups (four sites and the columns around them) at the left of every row free of PEs:
-    the SoC's CPU goes there, beside the UART pins. The block RAMs of cells named
-    `cpu_prefix...` (the CPU's caches and register file) are pinned to those reserved sites,
-    in the PE rows nearest the middle first, so the CPU's logic gathers next to them."""
+    (left alone, nextpnr put it at a corner, a 5 ns route from the register file).
+    `reserve_groups` keeps that many EBR groups (four sites and the columns around them) at
+    the left of every PE row free of PEs: room for the SoC's bus side of the core and the
+    clock-domain crossing, beside the CPU.
+
+    In an SoC (`soc_order` given), every other block RAM (the CPU's caches and register file,
+    the SRAM, the ROM, the L2 cache) is pinned to the rows the PEs leave, nearest the middle
+    first, from the left, in the order of the name prefixes in `soc_order` (the CPU's first,
+    so its logic gathers at the left of that row). Left free, they took the PE rows' spare
+    sites and drew the SoC's logic between the PEs."""
     pe_ebrs: dict[int, list[str]] = {}
     pe_dsps: dict[int, list[str]] = {}
     for name, cell in cells.items():
@@ -86,7 +90,8 @@ def plan(cells: dict[str, dict], reserve_groups: int = 0, cpu_prefix: str = "") 
             f"{len(pes)} PEs x {per_pe} EBRs do not fit {len(EBR_ROWS)} rows of {sites_per_row}"
         )
     # The rows nearest the middle of the chip, so the CCU's nets to every PE stay short.
-    rows = sorted(sorted(EBR_ROWS, key=lambda y: abs(y - CHIP_MIDDLE_Y))[:rows_needed])
+    by_distance = sorted(EBR_ROWS, key=lambda y: abs(y - CHIP_MIDDLE_Y))
+    rows = sorted(by_distance[:rows_needed])
     per_row = math.ceil(len(pes) / rows_needed)
     placement: dict[str, str] = {}
     centres: dict[int, tuple[float, int]] = {}
@@ -125,27 +130,35 @@ def plan(cells: dict[str, dict], reserve_groups: int = 0, cpu_prefix: str = "") 
             best = min(dsp_free, key=lambda s: abs(s[0] - cx) + abs(s[1] - cy))
             dsp_free.remove(best)
             placement[name] = best[2]
-    if cpu_prefix:
-        cpu_ebrs = sorted(
-            name for name, cell in cells.items()
-            if cell["type"] == "DP16KD" and name.startswith(cpu_prefix)
-        )
-        reserved = [
-            ebr_site(row, index)[1]
-            for row in sorted(rows, key=lambda y: abs(y - CHIP_MIDDLE_Y))
-            for index in range(first_site)
-        ]
-        if len(cpu_ebrs) > len(reserved):
-            raise ValueError(f"{len(cpu_ebrs)} CPU block RAMs, {len(reserved)} reserved sites")
-        placement.update(zip(cpu_ebrs, reserved))
+    if soc_order:
+        placement.update(soc_plan(cells, placement, [y for y in by_distance if y not in rows], soc_order))
     return placement
 
 
-def apply(netlist: Path, out: Path, top: str, reserve_groups: int = 0, cpu_prefix: str = "") -> dict:
+def soc_plan(
+    cells: dict[str, dict], core: dict[str, str], rows: list[int], order: tuple[str, ...]
+) -> dict[str, str]:
+    """The SoC's block RAMs (every DP16KD not in `core`) on the sites of `rows`, row after row
+    from the left, ordered by the first prefix of `order` their name starts with."""
+
+    def rank(name: str) -> tuple[int, str]:
+        hits = [k for k, prefix in enumerate(order) if name.startswith(prefix)]
+        return (hits[0] if hits else len(order), name)
+
+    soc_ebrs = sorted((n for n, c in cells.items() if c["type"] == "DP16KD" and n not in core), key=rank)
+    sites = [ebr_site(row, i)[1] for row in rows for i in range(EBR_SITES_PER_ROW)]
+    if len(soc_ebrs) > len(sites):
+        raise ValueError(f"{len(soc_ebrs)} SoC block RAMs, {len(sites)} sites outside the PE rows")
+    return dict(zip(soc_ebrs, sites))
+
+
+def apply(
+    netlist: Path, out: Path, top: str, reserve_groups: int = 0, soc_order: tuple[str, ...] = ()
+) -> dict:
     """Write `out`: `netlist` with a BEL attribute on every pinned cell. Returns a summary."""
     data = json.loads(netlist.read_text())
     cells = data["modules"][top]["cells"]
-    placement = plan(cells, reserve_groups, cpu_prefix)
+    placement = plan(cells, reserve_groups, soc_order)
     for name, bel in placement.items():
         cells[name].setdefault("attributes", {})["BEL"] = bel
     out.write_text(json.dumps(data))
@@ -153,17 +166,16 @@ def apply(netlist: Path, out: Path, top: str, reserve_groups: int = 0, cpu_prefi
 
 
 def main(argv: list[str]) -> int:
-    """`floorplan.py NETLIST TOP [RESERVE_GROUPS [CPU_PREFIX]]`: pin the PEs (and the CPU's
-    block RAMs) of a Yosys JSON netlist in place (the SoC's nextpnr wrapper calls this on
-    LiteX's netlist)."""
-    if len(argv) not in (2, 3, 4) or (len(argv) >= 3 and not argv[2].isdigit()):
-        print("usage: floorplan.py NETLIST TOP [RESERVE_GROUPS [CPU_PREFIX]]", file=sys.stderr)
+    """`floorplan.py NETLIST TOP [RESERVE_GROUPS [SOC_PREFIX ...]]`: pin the PEs (and, given
+    the SoC's block RAM name prefixes in order, every other block RAM) of a Yosys JSON netlist
+    in place (the SoC's nextpnr wrapper calls this on LiteX's netlist)."""
+    if len(argv) < 2 or (len(argv) >= 3 and not argv[2].isdigit()):
+        print("usage: floorplan.py NETLIST TOP [RESERVE_GROUPS [SOC_PREFIX ...]]", file=sys.stderr)
         return 2
     netlist = Path(argv[0])
     reserve = int(argv[2]) if len(argv) >= 3 else 0
-    cpu_prefix = argv[3] if len(argv) == 4 else ""
     try:
-        info = apply(netlist, netlist, argv[1], reserve, cpu_prefix)
+        info = apply(netlist, netlist, argv[1], reserve, tuple(argv[3:]))
     except (OSError, KeyError, ValueError) as e:
         print(f"floorplan: {netlist}: {e!r}", file=sys.stderr)
         return 1

@@ -427,14 +427,18 @@ def write_sdram_init(soc, out: Path) -> None:
     (out / "sdram_init.csv").write_text("\n".join(rows) + "\n")
 
 
-# EBR groups (of four) at the left of every row the floorplan leaves to the CPU, its caches
-# and the SRAM, next to the UART pins; the PEs share the remaining ten. (Giving the PEs the
-# upper two rows instead, the CPU reached 36.0 MHz and the core 68.7 at seed 1.)
+# EBR groups (of four) at the left of the two PE rows that the floorplan keeps free of PEs:
+# room for the core's bus side and the clock-domain crossing, beside the CPU. (Giving the PEs
+# the upper two rows instead, the CPU reached 36.0 MHz and the core 68.7 at seed 1.)
 SOC_RESERVED_EBR_GROUPS = 3
-# The CPU's instance in LiteX's netlist, per --cpu-type: its block RAMs (caches, register
-# file) are pinned to the reserved sites nearest the PEs' rows, so the CPU's logic gathers in
-# one place instead of between the PE rows, with long routes to its caches.
+# The SoC's block RAMs go to the EBR rows the PEs leave, from the left, in this order of name
+# prefixes in LiteX's netlist: the CPU's caches and register file first (per --cpu-type), so
+# its logic gathers in one place, then the SRAM, the L2 cache's tags and data, the ROM.
 CPU_INSTANCES = {"vexriscv": "VexRiscv."}
+SOC_RAM_ORDER = ("sram", "tag_mem", "data_mem", "rom")
+# nextpnr options of every ULX3S build (before any --pnr-opt): timing-driven rip-up in the
+# router, which reroutes the critical nets after the first full route.
+ULX3S_PNR_OPTS = ("--tmg-ripup",)
 
 
 def yowasp_wrappers(bin_dir: Path, cpu_type: str) -> None:
@@ -449,14 +453,14 @@ def yowasp_wrappers(bin_dir: Path, cpu_type: str) -> None:
         script = bin_dir / name
         if name == "nextpnr-ecp5":
             # Pin the PEs' block RAMs and DSPs first, as the core's own flow does
-            # (bitstream/flow/floorplan.py), leaving the left of every EBR row to the CPU;
+            # (bitstream/flow/floorplan.py), and the SoC's block RAMs in the other rows;
             # the netlist is the argument after --json.
             floorplan = ROOT / "bitstream" / "flow" / "floorplan.py"
+            order = " ".join(f'"{p}"' for p in (CPU_INSTANCES.get(cpu_type, ""), *SOC_RAM_ORDER) if p)
             script.write_text(
                 "#!/bin/sh\n"
                 'json=$(printf "%s\\n" "$@" | sed -n "/^--json$/{n;p;q}")\n'
-                f'python3 "{floorplan}" "$json" ulx3s {SOC_RESERVED_EBR_GROUPS} '
-                f'"{CPU_INSTANCES.get(cpu_type, "")}" || exit 1\n'
+                f'python3 "{floorplan}" "$json" ulx3s {SOC_RESERVED_EBR_GROUPS} {order} || exit 1\n'
                 f'exec "{target}" "$@"\n'
             )
         else:
@@ -648,7 +652,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--cpu-variant", default="imac", help="CPU variant (default imac: the Rust target riscv32imac)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="EIE core parameter")
     p.add_argument("--sys-clk-mhz", type=float, help="CPU/bus clock (sim default 40, ulx3s 40)")
-    p.add_argument("--eie-clk-mhz", type=float, help="EIE core clock (sim default 40, ulx3s 85)")
+    p.add_argument("--eie-clk-mhz", type=float, help="EIE core clock (sim default 40, ulx3s 100)")
     p.add_argument("--seed", type=int, action="append", dest="seeds", help="nextpnr seeds to try in turn (ulx3s)")
     p.add_argument(
         "--pnr-opt",
@@ -676,8 +680,9 @@ def main(argv: list[str]) -> int:
             build_sim(args)
             return 0
         args.sys_clk_hz = int((args.sys_clk_mhz or 40) * 1e6)
-        args.eie_clk_hz = int((args.eie_clk_mhz or 85) * 1e6)
+        args.eie_clk_hz = int((args.eie_clk_mhz or 100) * 1e6)
         args.seeds = args.seeds or [1, 2, 3]
+        args.pnr_opts = [*ULX3S_PNR_OPTS, *args.pnr_opts]
         return build_ulx3s(args)
     except SocError as e:
         print(f"soc: {e}", file=sys.stderr)
