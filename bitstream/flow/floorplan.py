@@ -3,8 +3,9 @@
 Left alone, nextpnr's placer spreads a PE between block-RAM sites chosen for the whole design,
 and the PE's logic follows: critical paths then cross half the chip between cells of the same
 PE (see bitstream/flow/README.md). Pinning a PE's nine EBRs to adjacent sites, PEs spread
-evenly over the EBR rows, gives each PE a compact home the placer builds the logic around. Only
-the PEs' hard blocks get a `BEL` attribute; the placer keeps every LUT and FF free.
+evenly over the EBR rows, gives each PE a compact home the placer builds the logic around. In
+an SoC the other block RAMs go to the rows the PEs leave. Only hard blocks get a `BEL`
+attribute; the placer keeps every LUT and FF free.
 
 Site names are nextpnr-ecp5's, read from a placed design with every EBR and DSP in use.
 """
