@@ -53,13 +53,10 @@ def dsp_sites() -> list[tuple[int, int, str]]:
     ]
 
 
-def plan(cells: dict[str, dict], reserve_groups: int = 0, soc_order: tuple[str, ...] = ()) -> dict[str, str]:
+def plan(cells: dict[str, dict], soc_order: tuple[str, ...] = ()) -> dict[str, str]:
     """Cell name -> BEL for the DP16KD and MULT18X18D cells of the PEs, and for the core's
     codebook store: the free site of the PE rows nearest the chip's middle, beside the CCU
     (left alone, nextpnr put it at a corner, a 5 ns route from the register file).
-    `reserve_groups` keeps that many EBR groups (four sites and the columns around them) at
-    the left of every PE row free of PEs: room for the SoC's bus side of the core and the
-    clock-domain crossing, beside the CPU.
 
     In an SoC (`soc_order` given), every other block RAM (the CPU's caches and register file,
     the SRAM, the ROM, the L2 cache) is pinned to the rows the PEs leave, nearest the middle
@@ -80,15 +77,11 @@ def plan(cells: dict[str, dict], reserve_groups: int = 0, soc_order: tuple[str, 
         return {}
     pes = sorted(pe_ebrs)
     per_pe = max(len(v) for v in pe_ebrs.values())
-    if not 0 <= reserve_groups < len(EBR_GROUPS):
-        raise ValueError(f"reserve_groups must be 0..{len(EBR_GROUPS) - 1}")
-    first_site = 4 * reserve_groups
-    sites_per_row = EBR_SITES_PER_ROW - first_site
-    pes_per_row_max = sites_per_row // per_pe
+    pes_per_row_max = EBR_SITES_PER_ROW // per_pe
     rows_needed = math.ceil(len(pes) / pes_per_row_max)
     if rows_needed > len(EBR_ROWS):
         raise ValueError(
-            f"{len(pes)} PEs x {per_pe} EBRs do not fit {len(EBR_ROWS)} rows of {sites_per_row}"
+            f"{len(pes)} PEs x {per_pe} EBRs do not fit {len(EBR_ROWS)} rows of {EBR_SITES_PER_ROW}"
         )
     # The rows nearest the middle of the chip, so the CCU's nets to every PE stay short.
     by_distance = sorted(EBR_ROWS, key=lambda y: abs(y - CHIP_MIDDLE_Y))
@@ -101,8 +94,8 @@ def plan(cells: dict[str, dict], reserve_groups: int = 0, soc_order: tuple[str, 
         in_row = min(per_row, len(pes) - (k // per_row) * per_row)
         slot = k % per_row
         # Each PE's block starts in the middle of its equal share of the row.
-        share = sites_per_row / in_row
-        first = first_site + int(slot * share + (share - per_pe) / 2)
+        share = EBR_SITES_PER_ROW / in_row
+        first = int(slot * share + (share - per_pe) / 2)
         xs = []
         for i, name in enumerate(sorted(pe_ebrs[pe])):
             x, bel = ebr_site(row, first + i)
@@ -113,7 +106,7 @@ def plan(cells: dict[str, dict], reserve_groups: int = 0, soc_order: tuple[str, 
     free_sites = [
         (abs(x - CHIP_MIDDLE_X) + abs(row - CHIP_MIDDLE_Y), bel)
         for row in rows
-        for x, bel in (ebr_site(row, i) for i in range(first_site, EBR_SITES_PER_ROW))
+        for x, bel in (ebr_site(row, i) for i in range(EBR_SITES_PER_ROW))
         if bel not in taken
     ]
     shared = sorted(
@@ -153,13 +146,11 @@ def soc_plan(
     return dict(zip(soc_ebrs, sites))
 
 
-def apply(
-    netlist: Path, out: Path, top: str, reserve_groups: int = 0, soc_order: tuple[str, ...] = ()
-) -> dict:
+def apply(netlist: Path, out: Path, top: str, soc_order: tuple[str, ...] = ()) -> dict:
     """Write `out`: `netlist` with a BEL attribute on every pinned cell. Returns a summary."""
     data = json.loads(netlist.read_text())
     cells = data["modules"][top]["cells"]
-    placement = plan(cells, reserve_groups, soc_order)
+    placement = plan(cells, soc_order)
     for name, bel in placement.items():
         cells[name].setdefault("attributes", {})["BEL"] = bel
     out.write_text(json.dumps(data))
@@ -167,16 +158,15 @@ def apply(
 
 
 def main(argv: list[str]) -> int:
-    """`floorplan.py NETLIST TOP [RESERVE_GROUPS [SOC_PREFIX ...]]`: pin the PEs (and, given
-    the SoC's block RAM name prefixes in order, every other block RAM) of a Yosys JSON netlist
-    in place (the SoC's nextpnr wrapper calls this on LiteX's netlist)."""
-    if len(argv) < 2 or (len(argv) >= 3 and not argv[2].isdigit()):
-        print("usage: floorplan.py NETLIST TOP [RESERVE_GROUPS [SOC_PREFIX ...]]", file=sys.stderr)
+    """`floorplan.py NETLIST TOP [SOC_PREFIX ...]`: pin the PEs (and, given the SoC's block RAM
+    name prefixes in order, every other block RAM) of a Yosys JSON netlist in place (the SoC's
+    nextpnr wrapper calls this on LiteX's netlist)."""
+    if len(argv) < 2:
+        print("usage: floorplan.py NETLIST TOP [SOC_PREFIX ...]", file=sys.stderr)
         return 2
     netlist = Path(argv[0])
-    reserve = int(argv[2]) if len(argv) >= 3 else 0
     try:
-        info = apply(netlist, netlist, argv[1], reserve, tuple(argv[3:]))
+        info = apply(netlist, netlist, argv[1], tuple(argv[2:]))
     except (OSError, KeyError, ValueError) as e:
         print(f"floorplan: {netlist}: {e!r}", file=sys.stderr)
         return 1

@@ -427,11 +427,8 @@ def write_sdram_init(soc, out: Path) -> None:
     (out / "sdram_init.csv").write_text("\n".join(rows) + "\n")
 
 
-# EBR groups (of four) at the left of the two PE rows that the floorplan keeps free of PEs:
-# room for the core's bus side and the clock-domain crossing, beside the CPU. (Giving the PEs
-# the upper two rows instead, the CPU reached 36.0 MHz and the core 68.7 at seed 1.)
-SOC_RESERVED_EBR_GROUPS = 3
-# The SoC's block RAMs go to the EBR rows the PEs leave, from the left, in this order of name
+# The core's block RAMs take the two EBR rows nearest the chip's middle, as in the core's own
+# flow; the SoC's go to the rows the PEs leave (22, then 82), from the left, in this order of name
 # prefixes in LiteX's netlist: the CPU's caches and register file first (per --cpu-type), so
 # its logic gathers in one place, then the SRAM, the L2 cache's tags and data, the ROM.
 CPU_INSTANCES = {"vexriscv": "VexRiscv."}
@@ -460,7 +457,7 @@ def yowasp_wrappers(bin_dir: Path, cpu_type: str) -> None:
             script.write_text(
                 "#!/bin/sh\n"
                 'json=$(printf "%s\\n" "$@" | sed -n "/^--json$/{n;p;q}")\n'
-                f'python3 "{floorplan}" "$json" ulx3s {SOC_RESERVED_EBR_GROUPS} {order} || exit 1\n'
+                f'python3 "{floorplan}" "$json" ulx3s {order} || exit 1\n'
                 f'exec "{target}" "$@"\n'
             )
         else:
