@@ -125,24 +125,28 @@ def plan(cells: dict[str, dict], soc_order: tuple[str, ...] = ()) -> dict[str, s
             dsp_free.remove(best)
             placement[name] = best[2]
     if soc_order:
-        placement.update(soc_plan(cells, placement, [y for y in by_distance if y not in rows], soc_order))
+        # The rows the PEs leave first; the PE rows' spare sites, farthest from the middle
+        # first, only when those run out.
+        sites = [ebr_site(y, i)[1] for y in by_distance if y not in rows for i in range(EBR_SITES_PER_ROW)]
+        taken = set(placement.values())
+        sites += [bel for _, bel in sorted(free_sites, reverse=True) if bel not in taken]
+        placement.update(soc_plan(cells, placement, sites, soc_order))
     return placement
 
 
 def soc_plan(
-    cells: dict[str, dict], core: dict[str, str], rows: list[int], order: tuple[str, ...]
+    cells: dict[str, dict], core: dict[str, str], sites: list[str], order: tuple[str, ...]
 ) -> dict[str, str]:
-    """The SoC's block RAMs (every DP16KD not in `core`) on the sites of `rows`, row after row
-    from the left, ordered by the first prefix of `order` their name starts with."""
+    """The SoC's block RAMs (every DP16KD not in `core`) on `sites` in turn, ordered by the
+    first prefix of `order` their name starts with."""
 
     def rank(name: str) -> tuple[int, str]:
         hits = [k for k, prefix in enumerate(order) if name.startswith(prefix)]
         return (hits[0] if hits else len(order), name)
 
     soc_ebrs = sorted((n for n, c in cells.items() if c["type"] == "DP16KD" and n not in core), key=rank)
-    sites = [ebr_site(row, i)[1] for row in rows for i in range(EBR_SITES_PER_ROW)]
     if len(soc_ebrs) > len(sites):
-        raise ValueError(f"{len(soc_ebrs)} SoC block RAMs, {len(sites)} sites outside the PE rows")
+        raise ValueError(f"{len(soc_ebrs)} SoC block RAMs, {len(sites)} free EBR sites")
     return dict(zip(soc_ebrs, sites))
 
 
