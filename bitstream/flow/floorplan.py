@@ -61,8 +61,9 @@ def plan(cells: dict[str, dict], soc_order: tuple[str, ...] = ()) -> dict[str, s
     In an SoC (`soc_order` given), every other block RAM (the CPU's caches and register file,
     the SRAM, the ROM, the L2 cache) is pinned to the rows the PEs leave, nearest the middle
     first, from the left, in the order of the name prefixes in `soc_order` (the CPU's first,
-    so its logic gathers at the left of that row). Left free, they took the PE rows' spare
-    sites and drew the SoC's logic between the PEs."""
+    so its logic gathers at the left of that row); the PE rows' spare sites only take what
+    does not fit. Left free, they took the PE rows' spare sites and drew the SoC's logic
+    between the PEs."""
     pe_ebrs: dict[int, list[str]] = {}
     pe_dsps: dict[int, list[str]] = {}
     for name, cell in cells.items():
