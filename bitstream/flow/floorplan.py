@@ -114,7 +114,8 @@ def plan(cells: dict[str, dict], soc_order: tuple[str, ...] = ()) -> dict[str, s
         name for name, cell in cells.items()
         if cell["type"] == "DP16KD" and SHARED_PREFIX.search(name) and not PE_PREFIX.search(name)
     )
-    for name, (_, bel) in zip(shared, sorted(free_sites)):
+    free_sites.sort()
+    for name, (_, bel) in zip(shared, free_sites):
         placement[name] = bel
     dsp_free = dsp_sites()
     for pe in pes:
@@ -129,8 +130,7 @@ def plan(cells: dict[str, dict], soc_order: tuple[str, ...] = ()) -> dict[str, s
         # The rows the PEs leave first; the PE rows' spare sites, farthest from the middle
         # first, only when those run out.
         sites = [ebr_site(y, i)[1] for y in by_distance if y not in rows for i in range(EBR_SITES_PER_ROW)]
-        taken = set(placement.values())
-        sites += [bel for _, bel in sorted(free_sites, reverse=True) if bel not in taken]
+        sites += [bel for _, bel in reversed(free_sites[len(shared):])]
         placement.update(soc_plan(cells, placement, sites, soc_order))
     return placement
 
@@ -142,8 +142,7 @@ def soc_plan(
     first prefix of `order` their name starts with."""
 
     def rank(name: str) -> tuple[int, str]:
-        hits = [k for k, prefix in enumerate(order) if name.startswith(prefix)]
-        return (hits[0] if hits else len(order), name)
+        return (next((k for k, prefix in enumerate(order) if name.startswith(prefix)), len(order)), name)
 
     soc_ebrs = sorted((n for n, c in cells.items() if c["type"] == "DP16KD" and n not in core), key=rank)
     if len(soc_ebrs) > len(sites):
